@@ -25,7 +25,7 @@ public final class SwarmVersion implements CommandLine.IVersionProvider {
     }
 
     private static String load() {
-        try (InputStream in = SwarmVersion.class.getResourceAsStream("version.properties")) {
+        try (InputStream in = SwarmVersion.class.getResourceAsStream("/net/swarming/common/version.properties")) {
             if (in == null) {
                 return "unknown";
             }
