@@ -1,0 +1,121 @@
+package net.swarming.broker;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.SwarmCli;
+import net.swarming.common.cli.SwarmVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code swarm-broker} daemon: starts a {@link SwarmBroker} and runs until SIGTERM or SIGINT.
+ *
+ * <p>Every option also comes from the environment ({@code SWARM_BROKER_PORT} for {@code --port}…) or from the
+ * properties file named by {@code --config} (key {@code port}…), in that order below the command line.
+ * Exit codes: 0 clean stop, 2 bad usage or configuration, 3 could not start. Stopped by a signal, the JVM reports the
+ * signal itself: 143 after SIGTERM, 130 after SIGINT, once the broker has closed cleanly.
+ */
+@Command(name = "swarm-broker", mixinStandardHelpOptions = true, versionProvider = SwarmVersion.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "The queen: an MQTT 3.1.1 broker for the swarm (embedded Moquette with persistence).",
+        footer = {"", "Each option can also be set by an environment variable SWARM_BROKER_<OPTION>, such as "
+                + "SWARM_BROKER_DATA_DIR, or by a key <option> in the --config file, such as data-dir=/var/lib/swarm."})
+public final class BrokerMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerMain.class);
+    /** How long a signal waits for the broker to close before the JVM exits anyway. */
+    private static final long SHUTDOWN_GRACE_SECONDS = 60;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_HOST,
+            description = "Address the MQTT listener binds (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.DEFAULT_PORT,
+            description = "MQTT port; 0 picks a free port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR,
+            description = "Directory for retained messages, sessions and queues; created if missing "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES",
+            defaultValue = "" + BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES,
+            description = "Largest MQTT packet accepted, in bytes (default: ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_METRICS_HOST,
+            description = "Address of the Prometheus /metrics endpoint (default: ${DEFAULT-VALUE}).")
+    String metricsHost;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.DEFAULT_METRICS_PORT,
+            description = "Port of the /metrics endpoint; 0 picks a free port, -1 turns metrics off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Properties file of option defaults; keys are long option names without dashes.")
+    Path config;
+
+    /** Counted down by the shutdown hook; {@link #call()} waits on it. Tests count it down to stop the broker. */
+    final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public static void main(String[] args) {
+        System.exit(SwarmCli.run(new BrokerMain(), "SWARM_BROKER_", args));
+    }
+
+    /** The configuration the options describe; an invalid one throws {@link IllegalArgumentException} (exit 2). */
+    BrokerConfig brokerConfig() {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BrokerConfig cfg = brokerConfig();
+        SwarmBroker broker = SwarmBroker.start(cfg);
+        Thread hook = new Thread(this::awaitCleanStop, "swarm-broker-shutdown");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            String metrics = broker.metricsPort() == BrokerConfig.METRICS_OFF ? "off"
+                    : "http://" + cfg.metricsHost() + ":" + broker.metricsPort() + "/metrics";
+            LOG.info("swarm-broker listening on {}:{} (data dir {}, max message {} bytes, metrics {})",
+                    broker.host(), broker.port(), broker.dataDir(), cfg.maxMessageBytes(), metrics);
+            stopRequested.await();
+            LOG.info("swarm-broker stopping");
+            broker.close();
+            LOG.info("swarm-broker stopped cleanly");
+        } finally {
+            broker.close();
+            // Last: once counted down, a shutdown hook lets the JVM halt.
+            stopped.countDown();
+        }
+        removeHook(hook);
+        return ExitCodes.OK;
+    }
+
+    /** Runs in the shutdown hook: asks {@link #call()} to stop and keeps the JVM alive until the broker has closed. */
+    private void awaitCleanStop() {
+        stopRequested.countDown();
+        try {
+            if (!stopped.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("swarm-broker did not stop within {} s; exiting anyway", SHUTDOWN_GRACE_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is what stopped us; the JVM is already exiting.
+        }
+    }
+}

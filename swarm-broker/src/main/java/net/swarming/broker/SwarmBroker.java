@@ -1,0 +1,206 @@
+package net.swarming.broker;
+
+import io.moquette.broker.Server;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import net.swarming.broker.internal.metrics.BrokerMetrics;
+import net.swarming.broker.internal.moquette.FailedStartCleanup;
+import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.SessionStoreRepair;
+import net.swarming.broker.internal.net.ListenAddress;
+import net.swarming.broker.internal.store.DataDirectory;
+import net.swarming.common.cli.StartupException;
+import net.swarming.common.metrics.MetricsServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running swarm broker: an embedded Moquette 0.17 MQTT 3.1.1 broker with persistence, configured for the swarm's
+ * traffic (large retained {@code watch} lists, operators' {@code mosquitto_pub} without a client id) and Prometheus
+ * metrics.
+ *
+ * <p>{@link #start} either returns a broker that accepts connections or throws {@link StartupException} having stopped
+ * everything it started. {@link #close()} is idempotent.
+ */
+public final class SwarmBroker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SwarmBroker.class);
+
+    /** Attempts for port 0: another process may take the free port between our probe and Moquette's bind. */
+    private static final int FREE_PORT_ATTEMPTS = 3;
+
+    private final String host;
+    private final int port;
+    private final Path dataDir;
+    private final Server server;
+    private final BrokerMetrics metrics;
+    private final MetricsServer metricsServer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private SwarmBroker(String host, int port, Path dataDir, Server server, BrokerMetrics metrics,
+                        MetricsServer metricsServer) {
+        this.host = host;
+        this.port = port;
+        this.dataDir = dataDir;
+        this.server = server;
+        this.metrics = metrics;
+        this.metricsServer = metricsServer;
+    }
+
+    /**
+     * Starts a broker.
+     *
+     * @throws StartupException with an operator's message (port in use, data directory not writable, store locked or
+     *                          unreadable…); nothing started by this call is left running
+     */
+    public static SwarmBroker start(BrokerConfig config) {
+        Objects.requireNonNull(config, "config");
+        Path dataDir = DataDirectory.prepare(config.dataDir());
+        SessionStoreRepair.repair(dataDir);
+
+        ServerHolder holder = new ServerHolder();
+        BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
+        Server server = null;
+        int port = -1;
+        for (int attempt = 1; server == null; attempt++) {
+            port = ListenAddress.reserve(config.host(), config.port());
+            try {
+                server = startMoquette(config, port, dataDir, metrics);
+            } catch (StartupException e) {
+                boolean lostRace = config.port() == 0 && e.getCause() instanceof BindException;
+                if (!lostRace || attempt >= FREE_PORT_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.debug("free port {} was taken before Moquette bound it; trying another", port);
+            }
+        }
+        holder.server = server;
+
+        MetricsServer metricsServer = null;
+        if (config.metricsEnabled()) {
+            try {
+                metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics.registry());
+            } catch (RuntimeException e) {
+                stopQuietly(server);
+                throw e;
+            }
+        }
+        metrics.up(true);
+        LOG.debug("Moquette {} listening on {}:{} with data in {}", Server.MOQUETTE_VERSION, config.host(), port,
+                dataDir);
+        return new SwarmBroker(config.host(), port, dataDir, server, metrics, metricsServer);
+    }
+
+    private static Server startMoquette(BrokerConfig config, int port, Path dataDir, BrokerMetrics metrics) {
+        Server server = new Server();
+        Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
+        try {
+            server.startServer(MoquetteProperties.config(config.host(), port, dataDir, config.maxMessageBytes()),
+                    List.of(metrics.interceptor()));
+            return server;
+        } catch (IOException | RuntimeException e) {
+            FailedStartCleanup.cleanUp(server, threadsBefore);
+            throw translate(e, config.host(), port, dataDir);
+        } catch (Error e) {
+            FailedStartCleanup.cleanUp(server, threadsBefore);
+            throw e;
+        }
+    }
+
+    private static StartupException translate(Exception e, String host, int port, Path dataDir) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException bind) {
+                return ListenAddress.bindFailure(host, port, bind);
+            }
+            if (t.getMessage() != null && t.getMessage().contains(SessionStoreRepair.MOQUETTE_EXPIRY_DEFECT)) {
+                return new StartupException("data directory " + dataDir + " holds a session that Moquette 0.17 cannot"
+                        + " reload (" + t.getMessage() + "); stop the broker and move " + dataDir
+                        + " aside to start with an empty store", e);
+            }
+        }
+        return new StartupException("MQTT broker failed to start on " + host + ":" + port + " with data directory "
+                + dataDir + ": " + e, e);
+    }
+
+    /** The address the MQTT listener is bound to, as configured. */
+    public String host() {
+        return host;
+    }
+
+    /** The bound MQTT port: the configured one, or the free port chosen for port 0. */
+    public int port() {
+        return port;
+    }
+
+    /** The absolute persistence directory. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The bound {@code /metrics} port, or {@link BrokerConfig#METRICS_OFF} when metrics are off. */
+    public int metricsPort() {
+        return metricsServer == null ? BrokerConfig.METRICS_OFF : metricsServer.port();
+    }
+
+    /** This broker's metrics registry (its own, never the global default). */
+    public PrometheusRegistry metricsRegistry() {
+        return metrics.registry();
+    }
+
+    /**
+     * Stops accepting connections, closes client connections, commits and closes the store. Safe to call more than
+     * once and from any thread; later calls return at once.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        metrics.up(false);
+        if (metricsServer != null) {
+            try {
+                metricsServer.close();
+            } catch (RuntimeException e) {
+                LOG.warn("metrics endpoint did not close cleanly: {}", e.toString());
+            }
+        }
+        stopQuietly(server);
+        LOG.debug("broker on {}:{} stopped", host, port);
+    }
+
+    private static void stopQuietly(Server server) {
+        try {
+            server.stopServer();
+        } catch (RuntimeException e) {
+            LOG.warn("Moquette did not stop cleanly: {}", e.toString(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SwarmBroker[" + host + ":" + port + ", " + dataDir + (closed.get() ? ", closed]" : "]");
+    }
+
+    /** Lets the metrics read the client count of a server that is created after them. */
+    private static final class ServerHolder {
+        private volatile Server server;
+
+        int connectedClients() {
+            Server s = server;
+            if (s == null) {
+                return 0;
+            }
+            try {
+                return s.listConnectedClients().size();
+            } catch (IllegalStateException stopped) {
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package net.swarming.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class BrokerConfigTest {
+
+    @Test
+    void whenDefaults_thenTheDocumentedValues() {
+        BrokerConfig c = BrokerConfig.defaults();
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(1883, c.port());
+        assertEquals(Path.of("data"), c.dataDir());
+        assertEquals(16 * 1024 * 1024, c.maxMessageBytes());
+        assertEquals("0.0.0.0", c.metricsHost());
+        assertEquals(9463, c.metricsPort());
+        assertTrue(c.metricsEnabled());
+    }
+
+    @Test
+    void whenEverythingIsWrong_thenOneExceptionNamesEveryProblem() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new BrokerConfig(" ", -1, null, 0, "", -2));
+        String m = e.getMessage();
+        for (String key : new String[] {"host=", "port=-1", "data-dir=", "max-message-bytes=0", "metrics-host=",
+                "metrics-port=-2"}) {
+            assertTrue(m.contains(key), key + " not reported in: " + m);
+        }
+    }
+
+    @Test
+    void whenLimitsAreAtTheEdges_thenAccepted() {
+        new BrokerConfig("127.0.0.1", 0, Path.of("d"), 1, "127.0.0.1", 0);
+        new BrokerConfig("127.0.0.1", 65535, Path.of("d"), BrokerConfig.MQTT_MAX_PACKET_BYTES, "::1", 65535);
+        assertThrows(IllegalArgumentException.class,
+                () -> BrokerConfig.defaults().withMaxMessageBytes(BrokerConfig.MQTT_MAX_PACKET_BYTES + 1));
+        assertThrows(IllegalArgumentException.class, () -> BrokerConfig.defaults().withListener("h", 65536));
+    }
+
+    @Test
+    void whenMetricsPortIsMinusOne_thenMetricsAreOff() {
+        assertFalse(BrokerConfig.defaults().withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF).metricsEnabled());
+    }
+}

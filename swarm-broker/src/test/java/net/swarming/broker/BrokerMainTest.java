@@ -1,0 +1,135 @@
+package net.swarming.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.SwarmCli;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class BrokerMainTest {
+
+    @TempDir
+    Path tmp;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(Map<String, String> env, String... args) {
+        return SwarmCli.run(new BrokerMain(), "SWARM_BROKER_", env, args, new PrintWriter(out, true),
+                new PrintWriter(err, true));
+    }
+
+    private int run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    @Test
+    void whenHelp_thenUsageOnStdoutAndExitZero() {
+        assertEquals(ExitCodes.OK, run("--help"));
+        assertTrue(out.toString().contains("Usage: swarm-broker"), out.toString());
+        for (String option : List.of("--host", "--port", "--data-dir", "--max-message-bytes", "--metrics-host",
+                "--metrics-port", "--config")) {
+            assertTrue(out.toString().contains(option), option + " missing from help: " + out);
+        }
+    }
+
+    @Test
+    void whenVersion_thenVersionOnStdoutAndExitZero() {
+        assertEquals(ExitCodes.OK, run("--version"));
+        assertTrue(out.toString().startsWith("swarm-broker "), out.toString());
+    }
+
+    @Test
+    void whenUnknownFlag_thenUsageErrorExitTwo() {
+        assertEquals(ExitCodes.USAGE, run("--no-such-flag"));
+        assertTrue(err.toString().contains("--no-such-flag"), err.toString());
+    }
+
+    @Test
+    void whenConfigFileHasUnknownKey_thenExitTwoNamingTheKey() throws IOException {
+        Path config = Files.writeString(tmp.resolve("broker.properties"), "port=1883\nprot=1884\n");
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+        assertTrue(err.toString().contains("prot"), err.toString());
+    }
+
+    @Test
+    void whenValuesInvalid_thenExitTwoListingEveryProblem() {
+        assertEquals(ExitCodes.USAGE, run("--port", "70000", "--max-message-bytes", "0", "--metrics-port", "-2"));
+        String e = err.toString();
+        assertTrue(e.contains("port=70000") && e.contains("max-message-bytes=0") && e.contains("metrics-port=-2"), e);
+    }
+
+    @Test
+    void whenPortInUse_thenExitThreeWithClearMessageAndNoBrokerThreadLeft() throws Exception {
+        Set<Thread> before = BrokerThreads.snapshot();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int port = taken.getLocalPort();
+
+            int code = run("--host", "127.0.0.1", "--port", Integer.toString(port),
+                    "--data-dir", tmp.resolve("data").toString(), "--metrics-port", "-1");
+
+            assertEquals(ExitCodes.STARTUP, code, err.toString());
+            assertTrue(err.toString().contains("port " + port + " on 127.0.0.1 is in use"), err.toString());
+        }
+        assertEquals(List.of(), BrokerThreads.leftoverSince(before, Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void whenPortInUseComesFromConfigFileAndEnvironment_thenTheyAreRead() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int port = taken.getLocalPort();
+            Path config = Files.writeString(tmp.resolve("broker.properties"),
+                    "host=127.0.0.1\nport=" + port + "\nmetrics-port=-1\n");
+
+            int code = run(Map.of("SWARM_BROKER_DATA_DIR", tmp.resolve("env-data").toString()),
+                    "--config", config.toString());
+
+            assertEquals(ExitCodes.STARTUP, code, err.toString());
+            assertTrue(err.toString().contains("port " + port + " on 127.0.0.1 is in use"), err.toString());
+            assertTrue(Files.isDirectory(tmp.resolve("env-data")), "data dir from the environment was not used");
+        }
+    }
+
+    @Test
+    void whenDataDirCannotBeCreated_thenExitThreeNamingIt() throws IOException {
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        int code = run("--host", "127.0.0.1", "--port", "0", "--data-dir", file.resolve("data").toString(),
+                "--metrics-port", "-1");
+        assertEquals(ExitCodes.STARTUP, code, err.toString());
+        assertTrue(err.toString().contains("data directory " + file.resolve("data")), err.toString());
+    }
+
+    @Test
+    void whenStopRequested_thenCallClosesTheBrokerAndReturnsZero() throws Exception {
+        Set<Thread> before = BrokerThreads.snapshot();
+        BrokerMain main = new BrokerMain();
+        main.host = "127.0.0.1";
+        main.port = 0;
+        main.dataDir = tmp.resolve("data");
+        main.maxMessageBytes = BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES;
+        main.metricsHost = "127.0.0.1";
+        main.metricsPort = BrokerConfig.METRICS_OFF;
+        main.stopRequested.countDown();
+
+        assertEquals(ExitCodes.OK, main.call());
+        assertEquals(List.of(), BrokerThreads.leftoverSince(before, Duration.ofSeconds(10)));
+    }
+}
