@@ -1,0 +1,122 @@
+package net.swarming.indexer;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.SwarmCli;
+import net.swarming.common.cli.SwarmVersion;
+import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.indexer.internal.cli.Converters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code swarm-indexer [options] host[:port]...}: the command line of the indexer, compatible with the original
+ * ({@code indexer.py broker...}). Every option can also come from the environment ({@code SWARM_INDEXER_BULK_SIZE})
+ * or from the file given with {@code --config} (key {@code bulk-size}).
+ */
+@Command(name = "swarm-indexer", mixinStandardHelpOptions = true, versionProvider = SwarmVersion.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Listens to every MQTT broker of the swarm (ping/+ and rip/#) and writes the results into "
+                    + "Elasticsearch data streams, in bulk.",
+            "Options also read SWARM_INDEXER_<OPTION> from the environment and <option> keys from --config FILE."
+        })
+public final class IndexerMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexerMain.class);
+
+    @Parameters(arity = "1..*", paramLabel = "host[:port]", converter = Converters.Broker.class,
+            description = "Brokers to listen to, each on its own connection (default port 1883).")
+    List<BrokerAddress> brokers;
+
+    @Option(names = "--elasticsearch", paramLabel = "URL", split = ",", converter = Converters.ElasticsearchUrl.class,
+            defaultValue = "http://localhost:9200",
+            description = "Elasticsearch node URL; repeat (or separate with commas) for more nodes of the same "
+                    + "cluster. Default: ${DEFAULT-VALUE}.")
+    List<URI> elasticsearch;
+
+    @Option(names = "--pings-stream", paramLabel = "NAME", defaultValue = IndexerConfig.DEFAULT_PINGS_STREAM,
+            description = "Data stream for results; must start with swarm-pings-. Default: ${DEFAULT-VALUE}.")
+    String pingsStream;
+
+    @Option(names = "--agents-stream", paramLabel = "NAME", defaultValue = IndexerConfig.DEFAULT_AGENTS_STREAM,
+            description = "Data stream for agent presence (wills); must start with swarm-agents-. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String agentsStream;
+
+    @Option(names = "--client-id", paramLabel = "ID",
+            description = "MQTT client id on every broker. Giving one turns on persistent sessions (clean session "
+                    + "false): brokers keep results for this indexer while it is down. Keep it stable across restarts "
+                    + "and unique per indexer. Default: swarm-indexer-<hostname>-<random>, with clean sessions.")
+    String clientId;
+
+    @Option(names = "--bulk-size", paramLabel = "DOCS", defaultValue = "" + IndexerConfig.DEFAULT_BULK_SIZE,
+            description = "Documents per bulk request; a full batch is sent at once. Default: ${DEFAULT-VALUE}.")
+    int bulkSize;
+
+    @Option(names = "--flush-interval", paramLabel = "DURATION", defaultValue = "1s",
+            converter = Converters.Time.class,
+            description = "Longest wait before queued documents are sent (500ms, 1s, 2m…). Default: ${DEFAULT-VALUE}.")
+    Duration flushInterval;
+
+    @Option(names = "--buffer-capacity", paramLabel = "DOCS", defaultValue = "" + IndexerConfig.DEFAULT_BUFFER_CAPACITY,
+            description = "Documents kept in memory while Elasticsearch is unreachable; beyond, the oldest are "
+                    + "dropped. Default: ${DEFAULT-VALUE}.")
+    int bufferCapacity;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = Converters.Time.class,
+            description = "Longest final flush at shutdown. Default: ${DEFAULT-VALUE}.")
+    Duration shutdownTimeout;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = IndexerConfig.DEFAULT_METRICS_HOST,
+            description = "Address of the Prometheus endpoint. Default: ${DEFAULT-VALUE}.")
+    String metricsHost;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "" + IndexerConfig.DEFAULT_METRICS_PORT,
+            description = "Port of the Prometheus endpoint /metrics; -1 disables it. Default: ${DEFAULT-VALUE}.")
+    int metricsPort;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Properties file of option defaults (keys are option names without dashes).")
+    String config;
+
+    public static void main(String[] args) {
+        System.exit(SwarmCli.run(new IndexerMain(), "SWARM_INDEXER_", args));
+    }
+
+    /** The configuration the options describe; validation problems come back as one IllegalArgumentException. */
+    IndexerConfig toConfig() {
+        return IndexerConfig.builder()
+                .brokers(brokers)
+                .elasticsearch(elasticsearch)
+                .pingsStream(pingsStream)
+                .agentsStream(agentsStream)
+                .clientId(clientId)
+                .bulkSize(bulkSize)
+                .flushInterval(flushInterval)
+                .bufferCapacity(bufferCapacity)
+                .shutdownTimeout(shutdownTimeout)
+                .metricsHost(metricsHost)
+                .metricsPort(metricsPort)
+                .build();
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        IndexerConfig cfg = toConfig();
+        Indexer indexer = Indexer.start(cfg, Clock.systemUTC());
+        Thread hook = new Thread(indexer::close, "swarm-indexer-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        LOG.info("swarm-indexer {} running; stop with SIGTERM or Ctrl-C", SwarmVersion.version());
+        indexer.awaitTermination();
+        return ExitCodes.OK;
+    }
+}

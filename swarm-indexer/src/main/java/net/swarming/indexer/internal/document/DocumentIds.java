@@ -1,0 +1,41 @@
+package net.swarming.indexer.internal.document;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * Deterministic {@code _id}s for results that carry their round start: a redelivered MQTT message (QoS 1 is "at least
+ * once") or a retried bulk request then collides with the first copy and comes back as a 409 instead of a second
+ * document.
+ *
+ * <p>The id starts with the round start in milliseconds as 11 hex digits, so ids sort by time: Elasticsearch looks up
+ * time-ordered ids faster than random ones (see platform notes). The rest is 16 bytes of SHA-256 over agent, target,
+ * exact round start and probe, in URL-safe Base64: 11 + 1 + 22 = 34 characters.
+ */
+public final class DocumentIds {
+
+    private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
+
+    private DocumentIds() {}
+
+    /**
+     * @param probe the probe's wire name, or the empty string when unknown
+     */
+    public static String pingId(String agent, String target, Instant roundStart, String probe) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        // NUL separators: no field can absorb its neighbour ("a"+"bc" differs from "ab"+"c").
+        String key = agent + '\0' + target + '\0' + roundStart + '\0' + probe;
+        byte[] digest = sha.digest(key.getBytes(StandardCharsets.UTF_8));
+        byte[] head = new byte[16];
+        System.arraycopy(digest, 0, head, 0, head.length);
+        return String.format("%011x", Math.max(0L, roundStart.toEpochMilli())) + '-' + BASE64.encodeToString(head);
+    }
+}

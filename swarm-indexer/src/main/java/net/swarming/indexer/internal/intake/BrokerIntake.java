@@ -1,0 +1,90 @@
+package net.swarming.indexer.internal.intake;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.LinkState;
+import net.swarming.common.mqtt.MessageHandler;
+import net.swarming.common.mqtt.MqttLink;
+import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.mqtt.Subscription;
+import net.swarming.common.wire.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MQTT link per broker, like the original indexer: every broker relays only what its own agents publish, so an
+ * indexer must listen to all of them. With a persistent session (clean session false, stable client id) each broker
+ * queues QoS 1 results while the indexer is away.
+ */
+public final class BrokerIntake implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerIntake.class);
+
+    /** QoS 1: the original asked for 2, but agents publish at 1 and Paho's manual acks (coming) only work with 1. */
+    public static final int QOS = 1;
+
+    private final Map<String, MqttLink> links = new LinkedHashMap<>();
+    private boolean closed;
+
+    public BrokerIntake(List<BrokerAddress> brokers, String clientId, boolean persistentSession,
+                        MessageHandler handler, Clock clock) {
+        for (BrokerAddress broker : brokers) {
+            MqttLinkConfig config = MqttLinkConfig.builder()
+                    .broker(broker)
+                    .shuffle(false)
+                    .clientId(clientId)
+                    .cleanSession(!persistentSession)
+                    .keepAlive(Duration.ofSeconds(60))
+                    .subscriptions(List.of(new Subscription(Topics.PING_FILTER, QOS),
+                            new Subscription(Topics.RIP_FILTER, QOS)))
+                    .manualAcks(false)
+                    .build();
+            links.put(broker.toString(), new MqttLink(config, handler, clock));
+        }
+    }
+
+    /** Starts every link; each connects (and reconnects) in the background, so a broker that is down delays nothing. */
+    public synchronized void start() {
+        for (Map.Entry<String, MqttLink> e : links.entrySet()) {
+            e.getValue().start();
+            LOG.info("listening to broker {} for {} and {}", e.getKey(), Topics.PING_FILTER, Topics.RIP_FILTER);
+        }
+    }
+
+    /** The broker labels, as used in metrics and documents. */
+    public List<String> brokers() {
+        return new ArrayList<>(links.keySet());
+    }
+
+    /** Whether the link to {@code broker} (a label from {@link #brokers()}) is connected and subscribed. */
+    public boolean isConnected(String broker) {
+        MqttLink link = links.get(broker);
+        return link != null && link.state() == LinkState.CONNECTED;
+    }
+
+    /** Whether every link is connected and subscribed. */
+    public boolean allConnected() {
+        return links.values().stream().allMatch(l -> l.state() == LinkState.CONNECTED);
+    }
+
+    /** Stops intake: closes every link; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Map.Entry<String, MqttLink> e : links.entrySet()) {
+            try {
+                e.getValue().close();
+            } catch (RuntimeException ex) {
+                LOG.warn("closing the link to {} failed: {}", e.getKey(), ex.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package net.swarming.indexer.internal.sink.elasticsearch;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import co.elastic.clients.elasticsearch._types.ErrorCause;
+import co.elastic.clients.elasticsearch.core.BulkRequest;
+import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
+import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
+import co.elastic.clients.elasticsearch.core.bulk.CreateOperation;
+import co.elastic.clients.json.jackson.JacksonJsonpMapper;
+import co.elastic.clients.transport.rest_client.RestClientTransport;
+import co.elastic.clients.util.BinaryData;
+import co.elastic.clients.util.ContentType;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import net.swarming.indexer.internal.document.IndexDocument;
+import net.swarming.indexer.internal.pipeline.BulkOutcome;
+import net.swarming.indexer.internal.pipeline.DocumentSink;
+import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
+import org.apache.http.HttpHost;
+import org.elasticsearch.client.RestClient;
+import org.elasticsearch.client.RestClientBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes batches with one synchronous {@code _bulk} request of {@code create} operations (data streams accept nothing
+ * else), and reads the response item by item. Used only from the flush executor.
+ *
+ * <p>No BulkIngester here: with the default transport it deadlocks when Elasticsearch refuses connections
+ * (elastic/elasticsearch-java#925), and it drops documents of failed requests; the flush executor owns batching and
+ * retries instead.
+ */
+public final class ElasticsearchSink implements DocumentSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchSink.class);
+
+    static final int CONNECT_TIMEOUT_MS = 2_000;
+    static final int SOCKET_TIMEOUT_MS = 30_000;
+    /** Distinct item errors logged per batch at ERROR; the rest are counted. */
+    private static final int MAX_ERROR_KINDS_LOGGED = 5;
+
+    private final RestClientTransport transport;
+    private final ElasticsearchClient client;
+    private final String hosts;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public ElasticsearchSink(List<URI> urls) {
+        HttpHost[] hostArray = new HttpHost[urls.size()];
+        for (int i = 0; i < hostArray.length; i++) {
+            URI u = urls.get(i);
+            int port = u.getPort() != -1 ? u.getPort() : ("https".equalsIgnoreCase(u.getScheme()) ? 443 : 9200);
+            hostArray[i] = new HttpHost(u.getHost(), port, u.getScheme().toLowerCase(java.util.Locale.ROOT));
+        }
+        RestClientBuilder builder = RestClient.builder(hostArray)
+                .setRequestConfigCallback(rc -> rc
+                        .setConnectTimeout(CONNECT_TIMEOUT_MS)
+                        .setSocketTimeout(SOCKET_TIMEOUT_MS));
+        String path = urls.get(0).getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            builder.setPathPrefix(path);
+        }
+        this.transport = new RestClientTransport(builder.build(), new JacksonJsonpMapper());
+        this.client = new ElasticsearchClient(transport);
+        this.hosts = urls.toString();
+    }
+
+    @Override
+    public void prepare() throws SinkUnavailableException {
+        try {
+            IndexTemplates.install(client);
+        } catch (IOException | RuntimeException e) {
+            throw new SinkUnavailableException("cannot install index templates on " + hosts, e);
+        }
+    }
+
+    @Override
+    public BulkOutcome write(List<IndexDocument> batch) throws SinkUnavailableException {
+        List<BulkOperation> operations = new ArrayList<>(batch.size());
+        for (IndexDocument doc : batch) {
+            CreateOperation.Builder<BinaryData> create = new CreateOperation.Builder<BinaryData>()
+                    .index(doc.index())
+                    .document(BinaryData.of(doc.source(), ContentType.APPLICATION_JSON));
+            if (doc.id() != null) {
+                create.id(doc.id());
+            }
+            operations.add(new BulkOperation(create.build()));
+        }
+        BulkResponse response;
+        try {
+            response = client.bulk(BulkRequest.of(b -> b.operations(operations)));
+        } catch (ElasticsearchException e) {
+            if (e.status() == 429 || e.status() >= 500) {
+                throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk", e);
+            }
+            // A request refused as a whole with a 4xx will be refused again: drop it rather than block the pipeline.
+            LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents dropped",
+                    batch.size(), e.status(), e.getMessage());
+            return new BulkOutcome(0, 0, batch.size(), List.of());
+        } catch (IOException | RuntimeException e) {
+            throw new SinkUnavailableException("_bulk request to " + hosts + " failed", e);
+        }
+        return outcome(batch, response);
+    }
+
+    /** Reads the response item by item: items come back in request order. */
+    static BulkOutcome outcome(List<IndexDocument> batch, BulkResponse response) {
+        List<BulkResponseItem> items = response.items();
+        if (items.size() != batch.size()) {
+            LOG.error("_bulk answered {} items for {} documents; counting the difference as failed", items.size(),
+                    batch.size());
+        }
+        int written = 0;
+        int duplicates = 0;
+        int failed = Math.max(0, batch.size() - items.size());
+        List<IndexDocument> retry = new ArrayList<>();
+        Map<String, Integer> errorKinds = new LinkedHashMap<>();
+        for (int i = 0; i < items.size() && i < batch.size(); i++) {
+            BulkResponseItem item = items.get(i);
+            ErrorCause error = item.error();
+            int status = item.status();
+            if (error == null && status >= 200 && status < 300) {
+                written++;
+            } else if (status == 409) {
+                duplicates++;
+            } else if (status == 429 || status >= 500) {
+                retry.add(batch.get(i));
+            } else {
+                failed++;
+                String kind = status + " " + (error == null ? "?" : error.type());
+                if (errorKinds.merge(kind, 1, Integer::sum) == 1 && errorKinds.size() <= MAX_ERROR_KINDS_LOGGED) {
+                    LOG.error("Elasticsearch refused a document for {}: {} {}: {}", batch.get(i).index(), status,
+                            error == null ? "?" : error.type(), error == null ? "?" : error.reason());
+                }
+                LOG.debug("refused document {}: {}", batch.get(i).id(), batch.get(i).sourceText());
+            }
+        }
+        if (failed > 0) {
+            LOG.error("{} of {} documents refused by Elasticsearch and dropped: {}", failed, batch.size(), errorKinds);
+        }
+        if (!retry.isEmpty()) {
+            LOG.warn("{} of {} documents pushed back by Elasticsearch (429/5xx); they will be sent again", retry.size(),
+                    batch.size());
+        }
+        return new BulkOutcome(written, duplicates, failed, retry);
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                transport.close();
+            } catch (IOException e) {
+                LOG.warn("closing the Elasticsearch client failed: {}", e.toString());
+            }
+        }
+    }
+}
