@@ -1,0 +1,105 @@
+package net.swarming.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import net.swarming.agent.probe.ProbeRegistry;
+import net.swarming.common.cli.StartupException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The agent without a broker: start-up checks and shutdown. Brokers point at a closed loopback port. */
+@Timeout(60)
+class AgentTest {
+
+    private static AgentConfig.Builder config() throws IOException {
+        return AgentConfig.builder()
+                .brokers("127.0.0.1:" + closedLoopbackPort())
+                .name("bee-test")
+                .step(Duration.ofSeconds(1))
+                .pings(3)
+                .pingInterval(Duration.ofMillis(100))
+                .timeout(Duration.ofMillis(500))
+                .metricsPort(AgentConfig.METRICS_OFF);
+    }
+
+    @Test
+    void whenNoBrokerIsReachable_thenStartReturnsAndCloseIsQuickAndIdempotent() throws Exception {
+        Agent agent = Agent.start(config().build(), Clock.systemUTC());
+        assertFalse(agent.isConnected());
+        assertEquals(0, agent.targetCount());
+
+        long t0 = System.nanoTime();
+        agent.close();
+        agent.close();
+
+        assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 5, "close took too long");
+        assertTrue(agentThreads().isEmpty(), "threads left: " + agentThreads());
+    }
+
+    @Test
+    void whenMetricsPortIsTaken_thenStartupExceptionAndNothingLeaks() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            AgentConfig config = config().metricsHost("127.0.0.1").metricsPort(taken.getLocalPort()).build();
+
+            StartupException e = assertThrows(StartupException.class, () -> Agent.start(config, Clock.systemUTC()));
+
+            assertTrue(e.getMessage().contains(Integer.toString(taken.getLocalPort())), e.getMessage());
+        }
+        assertTrue(agentThreads().isEmpty(), "threads left: " + agentThreads());
+    }
+
+    @Test
+    void whenMetricsPortIsZero_thenAFreePortIsServed() throws Exception {
+        try (Agent agent = Agent.start(config().metricsPort(0).build(), Clock.systemUTC())) {
+            assertTrue(agent.metricsPort() > 0);
+        }
+    }
+
+    @Test
+    void whenDefaultProbeIsNotAvailable_thenConfigProblemNamesProbe() throws Exception {
+        AgentConfig config = config().build();
+
+        AgentConfigException e = assertThrows(AgentConfigException.class,
+                () -> Agent.start(config, Clock.systemUTC(), ProbeRegistry.empty()));
+
+        assertEquals("probe", e.problems().get(0).key());
+    }
+
+    private static Set<String> agentThreads() throws InterruptedException {
+        // Threads may take a moment to finish after their executor is shut down.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Set<String> names;
+        do {
+            names = new java.util.TreeSet<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.isAlive() && (t.getName().startsWith("swarm-agent-") || t.getName().startsWith("swarm-probe-")
+                        || t.getName().startsWith("swarm-mqtt-swarm-agent-")
+                        || t.getName().startsWith("swarm-mqtt-dispatch-swarm-agent-")
+                        || t.getName().startsWith("swarm-mqtt-publish-swarm-agent-"))) {
+                    names.add(t.getName());
+                }
+            }
+            if (names.isEmpty()) {
+                return names;
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return names;
+    }
+
+    private static int closedLoopbackPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
