@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import net.swarming.agent.AgentConfigException.Problem;
-import net.swarming.agent.internal.Durations;
+import net.swarming.common.cli.Durations;
 import net.swarming.agent.internal.NamedThreads;
 import net.swarming.agent.internal.metrics.AgentMetrics;
 import net.swarming.agent.internal.publish.ResultPublisher;

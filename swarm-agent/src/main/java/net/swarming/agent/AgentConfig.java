@@ -1,15 +1,11 @@
 package net.swarming.agent;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import net.swarming.agent.AgentConfigException.Problem;
-import net.swarming.agent.internal.Durations;
+import net.swarming.common.HostName;
+import net.swarming.common.cli.Durations;
 import net.swarming.common.mqtt.BrokerAddress;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.wire.ProbeType;
@@ -166,27 +162,7 @@ public record AgentConfig(
 
     /** This machine's host name as the kernel knows it (the original's {@code socket.gethostname()}). */
     public static String localHostName() {
-        // /proc avoids InetAddress.getLocalHost(), which may wait on a resolver for the canonical name.
-        try {
-            Path path = Path.of("/proc/sys/kernel/hostname");
-            if (Files.isReadable(path)) {
-                String s = Files.readString(path, StandardCharsets.UTF_8).strip();
-                if (!s.isEmpty()) {
-                    return s;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall back below
-        }
-        try {
-            String s = InetAddress.getLocalHost().getHostName();
-            if (s != null && !s.isBlank()) {
-                return s.strip();
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall back below
-        }
-        return "localhost";
+        return HostName.local();
     }
 
     private static boolean checkRange(List<Problem> problems, String key, Duration value, Duration min,

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import net.swarming.agent.AgentConfigException.Problem;
-import net.swarming.agent.internal.Durations;
+import net.swarming.common.cli.Durations;
 import net.swarming.agent.probe.ProbeRegistry;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;

@@ -20,6 +20,7 @@ import net.swarming.agent.Agent;
 import net.swarming.agent.AgentConfig;
 import net.swarming.broker.BrokerConfig;
 import net.swarming.broker.SwarmBroker;
+import net.swarming.common.cli.Durations;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.StartupException;
 import net.swarming.common.cli.SwarmCli;
@@ -75,8 +76,9 @@ public final class LocalSwarmMain implements Callable<Integer> {
             description = "Retained watch published at start when the broker holds none (default \"${DEFAULT-VALUE}\"); \"\" to publish nothing.")
     String targets;
 
-    @Option(names = "--step", defaultValue = "10s", description = "The agent's step between rounds of one target (default ${DEFAULT-VALUE}).")
-    String step;
+    @Option(names = "--step", defaultValue = "10s", converter = Durations.Converter.class,
+            description = "The agent's step between rounds of one target (default ${DEFAULT-VALUE}).")
+    Duration step;
 
     @Option(names = "--metrics", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Serve Prometheus metrics on 9461 (agent), 9462 (indexer), 9463 (broker); --no-metrics turns them off.")
@@ -118,7 +120,7 @@ public final class LocalSwarmMain implements Callable<Integer> {
             Indexer indexer = Indexer.start(IndexerConfig.builder()
                     .brokers(List.of(brokerAddress))
                     .elasticsearch(List.of(URI.create(es.url())))
-                    .metrics("127.0.0.1", metrics ? IndexerConfig.DEFAULT_METRICS_PORT : IndexerConfig.METRICS_DISABLED)
+                    .metricsHost("127.0.0.1").metricsPort(metrics ? IndexerConfig.DEFAULT_METRICS_PORT : IndexerConfig.METRICS_DISABLED)
                     .build(), Clock.systemUTC());
             running.add(indexer);
 
@@ -126,7 +128,7 @@ public final class LocalSwarmMain implements Callable<Integer> {
 
             Agent agent = Agent.start(AgentConfig.builder()
                     .brokers(List.of(brokerAddress))
-                    .step(parseDuration(step))
+                    .step(step)
                     .metrics("127.0.0.1", metrics ? AgentConfig.DEFAULT_METRICS_PORT : AgentConfig.METRICS_OFF)
                     .build(), Clock.systemUTC());
             running.add(agent);
@@ -200,24 +202,6 @@ public final class LocalSwarmMain implements Callable<Integer> {
             }
         }
         running.clear();
-    }
-
-    private static Duration parseDuration(String s) {
-        String v = s.trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            }
-            if (v.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-            }
-            if (v.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the error below
-        }
-        throw new IllegalArgumentException("--step: '" + s + "' is not a duration such as 500ms, 10s or 2m");
     }
 
     private static Path defaultZip() {

@@ -106,7 +106,7 @@ class SwarmIT {
                 .pingsStream(pings)
                 .agentsStream(agents)
                 .flushInterval(Duration.ofMillis(200))
-                .metrics("127.0.0.1", IndexerConfig.METRICS_DISABLED)
+                .metricsPort(IndexerConfig.METRICS_DISABLED)
                 .build(), Clock.systemUTC());
         cleanup.add(indexer);
 

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import net.swarming.common.cli.Durations;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
@@ -62,7 +63,7 @@ public final class IndexerMain implements Callable<Integer> {
     int bulkSize;
 
     @Option(names = "--flush-interval", paramLabel = "DURATION", defaultValue = "1s",
-            converter = Converters.Time.class,
+            converter = Durations.Converter.class,
             description = "Longest wait before queued documents are sent (500ms, 1s, 2m…). Default: ${DEFAULT-VALUE}.")
     Duration flushInterval;
 
@@ -72,7 +73,7 @@ public final class IndexerMain implements Callable<Integer> {
     int bufferCapacity;
 
     @Option(names = "--shutdown-timeout", paramLabel = "DURATION", defaultValue = "10s",
-            converter = Converters.Time.class,
+            converter = Durations.Converter.class,
             description = "Longest final flush at shutdown. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
 

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import javax.net.ssl.SSLSocketFactory;
 import net.swarming.common.mqtt.internal.FailoverBackoff;
-import net.swarming.common.mqtt.internal.HostName;
+import net.swarming.common.HostName;
 import net.swarming.common.mqtt.internal.NamedThreadFactory;
 import net.swarming.common.mqtt.internal.PublishWindow;
 import net.swarming.common.mqtt.internal.Topics;

@@ -18,7 +18,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import net.swarming.agent.internal.Durations;
+import net.swarming.common.cli.Durations;
 import net.swarming.agent.internal.NamedThreads;
 import net.swarming.agent.internal.metrics.AgentMetrics;
 import net.swarming.agent.probe.Probe;

@@ -1,4 +1,4 @@
-package net.swarming.common.mqtt.internal;
+package net.swarming.common;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** This machine's host name, found without a DNS round trip where possible, for client ids. */
+/** This machine's host name, found without a DNS round trip where possible: client ids and agent names. */
 public final class HostName {
 
     private static final String LOCAL;

@@ -1,4 +1,4 @@
-package net.swarming.agent.internal;
+package net.swarming.common.cli;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -6,6 +6,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 
 /** Durations as operators write them: {@code 500ms}, {@code 60s}, {@code 1.5s}, {@code 2m}, {@code 1h}, {@code PT1M}. */
 public final class Durations {
@@ -74,5 +75,17 @@ public final class Durations {
             return BigDecimal.valueOf(nanos, 9).stripTrailingZeros().toPlainString() + "s";
         }
         return BigDecimal.valueOf(nanos, 6).stripTrailingZeros().toPlainString() + "ms";
+    }
+
+    /** A picocli converter for options of type {@link Duration}, with {@link #parse}'s message on bad input. */
+    public static final class Converter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-package net.swarming.agent.internal;
+package net.swarming.common.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
