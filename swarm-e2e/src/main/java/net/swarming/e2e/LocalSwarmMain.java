@@ -80,6 +80,10 @@ public final class LocalSwarmMain implements Callable<Integer> {
             description = "The agent's step between rounds of one target (default ${DEFAULT-VALUE}).")
     Duration step;
 
+    @Option(names = "--pings", defaultValue = "5",
+            description = "Probes per round, one per second; the round must fit in the step (default ${DEFAULT-VALUE}).")
+    int pings;
+
     @Option(names = "--metrics", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Serve Prometheus metrics on 9461 (agent), 9462 (indexer), 9463 (broker); --no-metrics turns them off.")
     boolean metrics;
@@ -129,6 +133,7 @@ public final class LocalSwarmMain implements Callable<Integer> {
             Agent agent = Agent.start(AgentConfig.builder()
                     .brokers(List.of(brokerAddress))
                     .step(step)
+                    .pings(pings)
                     .metrics("127.0.0.1", metrics ? AgentConfig.DEFAULT_METRICS_PORT : AgentConfig.METRICS_OFF)
                     .build(), Clock.systemUTC());
             running.add(agent);
