@@ -1,5 +1,7 @@
 package net.swarming.testkit.internal;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,6 +11,8 @@ import java.util.List;
  * would be re-parented to init and keep running (and holding ports and memory) after the test JVM is gone.
  *
  * <p>The script forwards SIGTERM to the child and exits with the child's status; it polls the JVM once a second.
+ * It runs in a session of its own (setsid), so a Ctrl-C in the terminal reaches only this JVM, which then stops the
+ * child in order (the local swarm flushes the indexer before it stops Elasticsearch).
  */
 public final class Watchdog {
 
@@ -32,11 +36,17 @@ public final class Watchdog {
       "kill \"$watcher\" 2>/dev/null",
       "exit $status");
 
+  private static final String SETSID = "/usr/bin/setsid";
+
   private Watchdog() {}
 
   /** {@code command}, run under the watchdog of this JVM. */
   public static List<String> wrap(List<String> command) {
-    List<String> all = new ArrayList<>(List.of("/bin/sh", "-c", SCRIPT, "swarm-watchdog",
+    List<String> all = new ArrayList<>();
+    if (Files.isExecutable(Path.of(SETSID))) {
+      all.add(SETSID);
+    }
+    all.addAll(List.of("/bin/sh", "-c", SCRIPT, "swarm-watchdog",
         Long.toString(ProcessHandle.current().pid())));
     all.addAll(command);
     return all;
