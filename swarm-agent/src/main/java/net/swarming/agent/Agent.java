@@ -20,16 +20,21 @@ import net.swarming.agent.internal.metrics.AgentMetrics;
 import net.swarming.agent.internal.publish.ResultPublisher;
 import net.swarming.agent.internal.publish.Results;
 import net.swarming.agent.internal.schedule.RoundScheduler;
+import net.swarming.agent.internal.spool.Spool;
 import net.swarming.agent.probe.Probe;
 import net.swarming.agent.probe.ProbeContext;
 import net.swarming.agent.probe.ProbeRegistry;
 import net.swarming.agent.probe.ProbeRound;
+import net.swarming.agent.probe.icmp.IcmpProbe;
 import net.swarming.common.metrics.MetricsServer;
 import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.LinkState;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
 import net.swarming.common.mqtt.Will;
+import net.swarming.common.cli.SwarmVersion;
+import net.swarming.common.wire.BirthCodec;
+import net.swarming.common.wire.BirthMessage;
 import net.swarming.common.wire.PingResult;
 import net.swarming.common.wire.ProbeType;
 import net.swarming.common.wire.Topics;
@@ -56,7 +61,13 @@ import org.slf4j.LoggerFactory;
  * every connect the broker hands the current list over again, and there is nothing else a persistent session could keep
  * for us (the agent subscribes to nothing else, and a persistent session under a per-process client id would only pile
  * up on the broker). Results produced while no broker is reachable wait in a bounded memory queue and are published in
- * order after the reconnect.
+ * order after the reconnect; with a spool directory ({@code --spool-dir}) they wait on disk instead, bounded, and
+ * survive a clean restart.
+ *
+ * <p>Presence: on every connect the agent publishes its {@link BirthMessage} on {@code birth/agent/<name>} (QoS 1,
+ * retained, so an indexer that subscribes later still sees every live agent); a clean shutdown clears it (an empty
+ * retained message) before disconnecting. After a crash the will on {@code rip/agent/<name>} announces the death and
+ * the retained birth stays until the agent comes back: a reader takes a will newer than the birth as "gone".
  */
 public final class Agent implements AutoCloseable {
 
@@ -82,6 +93,9 @@ public final class Agent implements AutoCloseable {
     private RoundScheduler scheduler;
     private MqttLink link;
     private MetricsServer metricsServer;
+    private Spool spool;
+    private java.time.Instant started;
+    private List<ProbeType> capabilities = List.of();
 
     private Agent(AgentConfig config) {
         this.config = config;
@@ -100,7 +114,8 @@ public final class Agent implements AutoCloseable {
      * @param clock wall clock for round start times
      * @param probeRegistry the probes it may use; must include {@link AgentConfig#probe()}
      * @throws AgentConfigException when the default probe is not in the registry
-     * @throws net.swarming.common.cli.StartupException when the metrics port cannot be bound
+     * @throws net.swarming.common.cli.StartupException when the metrics port cannot be bound, or the spool directory
+     *     cannot be used (unwritable, or in use by another agent)
      */
     public static Agent start(AgentConfig config, Clock clock, ProbeRegistry probeRegistry) {
         Objects.requireNonNull(config, "config");
@@ -121,10 +136,23 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startParts(Clock clock, ProbeRegistry probeRegistry) {
+        started = clock.instant();
+        if (config.spoolDir() != null) {
+            try {
+                spool = Spool.open(config.spoolDir(), config.spoolMaxBytes());
+            } catch (IllegalStateException | java.io.UncheckedIOException e) {
+                throw new net.swarming.common.cli.StartupException(e.getMessage(), e);
+            }
+            metrics.bindSpool(spool::messages, spool::bytes, spool::dropped);
+        }
         probePool = new ThreadPoolExecutor(config.maxParallel(), config.maxParallel(), 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), NamedThreads.numbered("swarm-probe"));
         probePool.allowCoreThreadTimeOut(true);
         probes = probeRegistry.createAll(new ProbeContext(clock, probePool, config.tcpPort()));
+        // A probe that could not open what it needs (ICMP without a socket) is not a capability.
+        capabilities = probes.entrySet().stream()
+                .filter(e -> !(e.getValue() instanceof IcmpProbe icmp && icmp.unavailableReason() != null))
+                .map(Map.Entry::getKey).toList();
 
         MqttLinkConfig linkConfig = MqttLinkConfig.builder()
                 .brokers(config.brokers())
@@ -148,10 +176,10 @@ public final class Agent implements AutoCloseable {
             public CompletableFuture<Void> publish(String topic, byte[] payload) {
                 return link.publish(topic, payload, QOS, false);
             }
-        }, config.queueCapacity(), Math.min(PUBLISH_WINDOW, config.queueCapacity()), metrics);
+        }, config.queueCapacity(), Math.min(PUBLISH_WINDOW, config.queueCapacity()), metrics, spool);
 
         scheduler = new RoundScheduler(probes, new RoundScheduler.Defaults(config.probe(), config.step(),
-                config.pings(), config.pingInterval(), config.timeout()), this::onRound, clock,
+                config.pings(), config.pingInterval(), config.timeout(), config.minProbeInterval()), this::onRound, clock,
                 ThreadLocalRandom.current().nextLong(), metrics);
 
         metrics.bind(publisher::depth, () -> link.state() == LinkState.CONNECTED,
@@ -188,9 +216,14 @@ public final class Agent implements AutoCloseable {
         return link.awaitConnected(timeout);
     }
 
-    /** Results not yet acknowledged by a broker. */
-    public int queueDepth() {
-        return publisher == null ? 0 : publisher.depth();
+    /** Results not yet acknowledged by a broker: in memory and in the spool. */
+    public long queueDepth() {
+        return publisher == null ? 0 : publisher.depth() + publisher.spooled();
+    }
+
+    /** Results waiting in the on-disk spool (0 without one). */
+    public long spooled() {
+        return publisher == null ? 0 : publisher.spooled();
     }
 
     /** The port {@code /metrics} is served on, or -1 when off. */
@@ -258,7 +291,11 @@ public final class Agent implements AutoCloseable {
             }
             publisher.close();
         }
+        if (spool != null) {
+            spool.close();
+        }
         if (link != null) {
+            clearBirth();
             LOG.info("agent {} stopping: disconnecting from the broker", config.name());
             link.close();
         }
@@ -299,15 +336,50 @@ public final class Agent implements AutoCloseable {
     private void onRound(ProbeRound round) {
         metrics.probes(round.sent(), round.received());
         PingResult result = Results.toPingResult(round, config.name(), config.clientId(), config.format());
-        publisher.submit(Topics.ping(round.target()), Results.encode(result, config.format()));
+        publisher.submit(Topics.ping(round.target()), Results.encode(round, result, config.format()));
     }
 
     /** On the link's scheduler thread: must not block. */
     private void onLinkState(LinkState state) {
         publisher.connectionChanged();
         if (state == LinkState.CONNECTED) {
+            publishBirth();
             LOG.info("agent {} connected to {}; {} results queued", config.name(),
                     link.currentBroker().map(Object::toString).orElse("?"), publisher.depth());
+        }
+    }
+
+    /** The birth message this agent announces. */
+    public BirthMessage birth() {
+        return new BirthMessage(config.clientId(), config.name(), SwarmVersion.version(), config.location(),
+                capabilities, started);
+    }
+
+    private void publishBirth() {
+        try {
+            link.publish(Topics.birthAgent(config.name()), BirthCodec.encode(birth()), QOS, true)
+                    .whenComplete((ok, failure) -> {
+                        if (failure != null) {
+                            LOG.warn("birth message of {} not published: {}", config.name(), failure.toString());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            LOG.warn("birth message of {} not published: {}", config.name(), e.toString());
+        }
+    }
+
+    /** An empty retained message removes the retained birth: a clean stop is no longer "alive". */
+    private void clearBirth() {
+        if (link.state() != LinkState.CONNECTED) {
+            return;
+        }
+        try {
+            link.publish(Topics.birthAgent(config.name()), new byte[0], QOS, true)
+                    .get(FLUSH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("could not clear the retained birth message of {}: {}", config.name(), e.toString());
         }
     }
 

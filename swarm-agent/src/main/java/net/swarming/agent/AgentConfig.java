@@ -28,6 +28,10 @@ import net.swarming.common.wire.ProbeType;
  * @param metricsHost where {@code /metrics} listens
  * @param metricsPort port of {@code /metrics}; 0 picks a free one, {@link #METRICS_OFF} serves none
  * @param queueCapacity results kept in memory while no broker is reachable; beyond it the oldest are dropped
+ * @param location free-form location label announced in the birth message ({@code --location}); null for none
+ * @param spoolDir where results wait on disk while no broker is reachable; null keeps them in memory only
+ * @param spoolMaxBytes most bytes the spool keeps; beyond it the oldest results are dropped and counted
+ * @param minProbeInterval the shortest time between two probes to the same target, whatever the watch asks for
  */
 public record AgentConfig(
         List<BrokerAddress> brokers,
@@ -43,11 +47,16 @@ public record AgentConfig(
         int maxParallel,
         String metricsHost,
         int metricsPort,
-        int queueCapacity) {
+        int queueCapacity,
+        String location,
+        java.nio.file.Path spoolDir,
+        long spoolMaxBytes,
+        Duration minProbeInterval) {
 
     /** The original agent's brokers when none are given. */
     public static final List<String> DEFAULT_BROKERS = List.of("localhost", "127.0.0.1:1884");
-    public static final ResultFormat DEFAULT_FORMAT = ResultFormat.ORIGINAL;
+    /** Version 2 carries every RTT, counts and the resolved address; {@code --format original} for old readers. */
+    public static final ResultFormat DEFAULT_FORMAT = ResultFormat.V2;
     public static final ProbeType DEFAULT_PROBE = ProbeType.TCP;
     public static final int DEFAULT_TCP_PORT = 80;
     public static final Duration DEFAULT_STEP = Duration.ofSeconds(60);
@@ -60,6 +69,13 @@ public record AgentConfig(
     /** {@link #metricsPort()} value that turns the metrics endpoint off. */
     public static final int METRICS_OFF = -1;
     public static final int DEFAULT_QUEUE_CAPACITY = 10_000;
+    /** The spool directory under the working directory. */
+    public static final java.nio.file.Path DEFAULT_SPOOL_DIR = java.nio.file.Path.of("swarm-agent-spool");
+    public static final long DEFAULT_SPOOL_MAX_BYTES = 256L * 1024 * 1024;
+    public static final long MIN_SPOOL_MAX_BYTES = 4 * 1024;
+    /** Ten probes a second to one target at most, unless configured otherwise. */
+    public static final Duration DEFAULT_MIN_PROBE_INTERVAL = Duration.ofMillis(100);
+    public static final int MAX_LOCATION_LENGTH = 200;
 
     public static final Duration MIN_STEP = Duration.ofMillis(100);
     public static final Duration MAX_STEP = Duration.ofDays(1);
@@ -122,6 +138,19 @@ public record AgentConfig(
         if (queueCapacity < 1 || queueCapacity > MAX_QUEUE_CAPACITY) {
             problems.add(new Problem("queue-capacity", "must be 1-" + MAX_QUEUE_CAPACITY + ", got " + queueCapacity));
         }
+        if (location != null && location.isBlank()) {
+            location = null;
+        }
+        if (location != null && (location.length() > MAX_LOCATION_LENGTH
+                || location.chars().anyMatch(Character::isISOControl))) {
+            problems.add(new Problem("location", "must be at most " + MAX_LOCATION_LENGTH
+                    + " characters without control characters"));
+        }
+        if (spoolDir != null && spoolMaxBytes < MIN_SPOOL_MAX_BYTES) {
+            problems.add(new Problem("spool-max-bytes", "must be at least " + MIN_SPOOL_MAX_BYTES + ", got "
+                    + spoolMaxBytes));
+        }
+        checkRange(problems, "min-probe-interval", minProbeInterval, Duration.ZERO, MAX_STEP);
         if (!problems.isEmpty()) {
             throw new AgentConfigException(problems);
         }
@@ -195,6 +224,10 @@ public record AgentConfig(
         private String metricsHost = DEFAULT_METRICS_HOST;
         private int metricsPort = DEFAULT_METRICS_PORT;
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private String location;
+        private java.nio.file.Path spoolDir = DEFAULT_SPOOL_DIR;
+        private long spoolMaxBytes = DEFAULT_SPOOL_MAX_BYTES;
+        private Duration minProbeInterval = DEFAULT_MIN_PROBE_INTERVAL;
 
         private Builder() {
         }
@@ -214,6 +247,10 @@ public record AgentConfig(
             metricsHost = c.metricsHost;
             metricsPort = c.metricsPort;
             queueCapacity = c.queueCapacity;
+            location = c.location;
+            spoolDir = c.spoolDir;
+            spoolMaxBytes = c.spoolMaxBytes;
+            minProbeInterval = c.minProbeInterval;
         }
 
         public Builder brokers(List<BrokerAddress> brokers) {
@@ -301,6 +338,27 @@ public record AgentConfig(
             return this;
         }
 
+        public Builder location(String location) {
+            this.location = location;
+            return this;
+        }
+
+        /** Where results wait on disk while no broker is reachable; null keeps them in memory only. */
+        public Builder spoolDir(java.nio.file.Path spoolDir) {
+            this.spoolDir = spoolDir;
+            return this;
+        }
+
+        public Builder spoolMaxBytes(long spoolMaxBytes) {
+            this.spoolMaxBytes = spoolMaxBytes;
+            return this;
+        }
+
+        public Builder minProbeInterval(Duration minProbeInterval) {
+            this.minProbeInterval = minProbeInterval;
+            return this;
+        }
+
         /**
          * @throws AgentConfigException listing every bad value
          */
@@ -312,7 +370,7 @@ public record AgentConfig(
             return new AgentConfig(b, name != null ? name : localHostName(),
                     clientId != null ? clientId : MqttLink.defaultClientId("swarm-agent"),
                     format, probe, tcpPort, step, pings, pingInterval, timeout, maxParallel, metricsHost, metricsPort,
-                    queueCapacity);
+                    queueCapacity, location, spoolDir, spoolMaxBytes, minProbeInterval);
         }
     }
 }

@@ -15,6 +15,8 @@ import java.util.function.Function;
 import net.swarming.agent.AgentConfigException.Problem;
 import net.swarming.common.cli.Durations;
 import net.swarming.agent.probe.ProbeRegistry;
+import net.swarming.agent.probe.icmp.IcmpOptions;
+import net.swarming.agent.probe.icmp.IcmpProbe;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
@@ -71,13 +73,13 @@ public final class AgentMain implements Callable<Integer> {
             description = "MQTT client id, unique per running agent. Default: swarm-agent-<host>-<random>.")
     String clientId;
 
-    @Option(names = "--format", paramLabel = "original|v2", defaultValue = "original",
-            description = "Result payload: the original agent's array, or v2 (every RTT, counts, resolved address, "
-                    + "round start). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--format", paramLabel = "original|v2", defaultValue = "v2",
+            description = "Result payload: v2 (every RTT, counts, loss, median/p95, resolved address, round start, "
+                    + "error answers), or the original agent's array for old readers. Default: ${DEFAULT-VALUE}.")
     String format;
 
     @Option(names = "--probe", paramLabel = "TYPE", defaultValue = "tcp",
-            description = "Probe for targets whose watch entry names none. Available: tcp. Default: ${DEFAULT-VALUE}.")
+            description = "Probe for targets whose watch entry names none. Available: icmp, tcp, http, dns. Default: ${DEFAULT-VALUE}.")
     String probe;
 
     @Option(names = "--tcp-port", paramLabel = "PORT", defaultValue = "80",
@@ -117,12 +119,40 @@ public final class AgentMain implements Callable<Integer> {
             description = "Port of /metrics; 0 picks a free port, -1 turns it off. Default: ${DEFAULT-VALUE}.")
     String metricsPort;
 
+    @Option(names = "--location", paramLabel = "LABEL",
+            description = "Where this agent stands (free text, e.g. 'Paris, AS3215'), announced in its birth message.")
+    String location;
+
+    @Option(names = "--spool-dir", paramLabel = "DIR", defaultValue = "swarm-agent-spool",
+            description = "Directory where results wait on disk while no broker is reachable (and across a clean "
+                    + "restart); 'none' keeps them in memory only. Default: ${DEFAULT-VALUE} (under the working "
+                    + "directory).")
+    String spoolDir;
+
+    @Option(names = "--spool-max-bytes", paramLabel = "BYTES", defaultValue = "268435456",
+            description = "Most bytes the spool keeps; beyond it the oldest results are dropped and counted. "
+                    + "Default: ${DEFAULT-VALUE} (256 MiB).")
+    String spoolMaxBytes;
+
+    @Option(names = "--min-probe-interval", paramLabel = "DURATION", defaultValue = "100ms",
+            description = "Shortest time between two probes to the same target, whatever the watch asks for. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String minProbeInterval;
+
+    @Option(names = "--max-pps", paramLabel = "N", defaultValue = "1000",
+            description = "Most ICMP echo requests per second, all targets together (a global cap; rounds that "
+                    + "would exceed it are delayed, not dropped). Default: ${DEFAULT-VALUE}.")
+    String maxPps;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Properties file with defaults for the options above (keys without dashes: step=30s).")
     Path config;
 
     @Spec
     CommandSpec spec;
+
+    /** {@code --max-pps} once parsed. */
+    int maxPpsValue = IcmpOptions.DEFAULT_MAX_PPS;
 
     public static void main(String[] args) {
         System.exit(SwarmCli.run(new AgentMain(), "SWARM_AGENT_", args));
@@ -141,7 +171,10 @@ public final class AgentMain implements Callable<Integer> {
             err.flush();
             return ExitCodes.USAGE;
         }
-        Agent agent = Agent.start(agentConfig, Clock.systemUTC());
+        IcmpOptions icmp = IcmpOptions.defaults().withMaxPps(maxPpsValue)
+                .withMinTargetInterval(agentConfig.minProbeInterval());
+        Agent agent = Agent.start(agentConfig, Clock.systemUTC(),
+                ProbeRegistry.builtIn().with(ProbeType.ICMP, context -> new IcmpProbe(context, icmp)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutdown requested");
@@ -196,7 +229,18 @@ public final class AgentMain implements Callable<Integer> {
         parse("max-parallel", maxParallel, AgentMain::parseInt, b::maxParallel, problems, unparsed);
         parse("queue-capacity", queueCapacity, AgentMain::parseInt, b::queueCapacity, problems, unparsed);
         b.metricsHost(metricsHost);
+        b.location(location);
+        if (spoolDir != null) {
+            String dir = spoolDir.strip();
+            b.spoolDir(dir.equalsIgnoreCase("none") || dir.isEmpty() ? null : Path.of(dir));
+        }
+        parse("spool-max-bytes", spoolMaxBytes, AgentMain::parseLong, b::spoolMaxBytes, problems, unparsed);
+        parse("min-probe-interval", minProbeInterval, Durations::parse, b::minProbeInterval, problems, unparsed);
         parse("metrics-port", metricsPort, AgentMain::parseInt, b::metricsPort, problems, unparsed);
+        parse("max-pps", maxPps, AgentMain::parseInt, v -> maxPpsValue = v, problems, unparsed);
+        if (maxPpsValue < 1) {
+            problems.add(new Problem("max-pps", "must be at least 1, got " + maxPpsValue));
+        }
         AgentConfig built = null;
         try {
             built = b.build();
@@ -227,6 +271,14 @@ public final class AgentMain implements Callable<Integer> {
     private static Integer parseInt(String text) {
         try {
             return Integer.valueOf(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a whole number", e);
+        }
+    }
+
+    private static Long parseLong(String text) {
+        try {
+            return Long.valueOf(text.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + text + "' is not a whole number", e);
         }

@@ -22,7 +22,7 @@ class AgentConfigTest {
                 c.brokers());
         assertEquals(AgentConfig.localHostName(), c.name());
         assertTrue(c.clientId().startsWith("swarm-agent-"), c.clientId());
-        assertEquals(ResultFormat.ORIGINAL, c.format());
+        assertEquals(ResultFormat.V2, c.format());
         assertEquals(ProbeType.TCP, c.probe());
         assertEquals(80, c.tcpPort());
         assertEquals(Duration.ofSeconds(60), c.step());

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -52,6 +54,8 @@ class AgentIT {
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private ServerSocket listener;
     private String name;
+    @TempDir
+    Path spoolDir;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -76,6 +80,7 @@ class AgentIT {
                 .pingInterval(Duration.ofMillis(100))
                 .timeout(Duration.ofMillis(500))
                 .tcpPort(listener.getLocalPort())
+                .spoolDir(spoolDir)
                 .metricsPort(AgentConfig.METRICS_OFF);
     }
 
@@ -99,7 +104,7 @@ class AgentIT {
     void whenWatchPublished_thenEveryTargetGetsResultsInTheOriginalFormat(MosquittoBroker broker) throws Exception {
         watch(broker, "127.0.0.1 localhost ::1");
         Subscription sub = subscribe(broker);
-        Agent agent = start(config(broker).metricsPort(0).build(), Clock.systemUTC());
+        Agent agent = start(config(broker).format(ResultFormat.ORIGINAL).metricsPort(0).build(), Clock.systemUTC());
 
         Map<String, String> first = firstPayloadPerTopic(sub, Set.of("ping/127.0.0.1", "ping/localhost", "ping/::1"));
 
@@ -129,7 +134,9 @@ class AgentIT {
         for (String name : List.of("swarm_agent_rounds_total", "swarm_agent_probes_sent_total",
                 "swarm_agent_probes_received_total", "swarm_agent_results_published_total",
                 "swarm_agent_results_dropped_total", "swarm_agent_queue_depth", "swarm_agent_broker_reconnects_total",
-                "swarm_agent_watch_rejected_total{reason=\"malformed_json\"}")) {
+                "swarm_agent_watch_rejected_total{reason=\"malformed_json\"}", "swarm_agent_rounds_late_total",
+                "swarm_agent_rounds_refused_total", "swarm_agent_spool_messages 0.0", "swarm_agent_spool_bytes 0.0",
+                "swarm_agent_spool_dropped_total 0.0")) {
             assertTrue(metrics.contains(name), name + " missing from /metrics");
         }
     }
@@ -214,6 +221,7 @@ class AgentIT {
         // Long enough for rounds to start (and queue their results) while the broker is surely down.
         await().atMost(WAIT).until(() -> agent.queueDepth() >= 2
                 && Duration.between(down, Instant.now()).compareTo(STEP.multipliedBy(5).dividedBy(2)) > 0);
+        assertTrue(agent.spooled() >= 1, "results wait in the on-disk spool while no broker is reachable");
         Instant up = Instant.now();
         broker.start();
         Subscription after = subscribe(broker, "-c", "-i", subscriberId);
@@ -240,6 +248,104 @@ class AgentIT {
         }
         assertTrue(counterValue(agent, "swarm_agent_broker_reconnects") >= 1.0);
         assertEquals(0, agent.metrics().resultsDroppedCount());
+    }
+
+    @Test
+    void whenConnected_thenRetainedBirthAnnouncesTheAgent_andCleanStopClearsIt(MosquittoBroker broker)
+            throws Exception {
+        Subscription births = MosquittoClients.subscribe(broker, "birth/#", 1, Duration.ofSeconds(110));
+        toClose.add(births);
+        births.awaitSubscribed(Duration.ofSeconds(10));
+        Agent agent = start(config(broker).location("rack 3, Paris").build(), Clock.systemUTC());
+
+        Message birth = births.next(WAIT);
+        assertEquals("birth/agent/" + name, birth.topic());
+        JsonNode node = JSON.readTree(birth.payload());
+        assertEquals(name, node.get("agent").asText());
+        assertEquals(agent.config().clientId(), node.get("agent_id").asText());
+        assertEquals("rack 3, Paris", node.get("location").asText());
+        assertEquals(net.swarming.common.cli.SwarmVersion.version(), node.get("version").asText());
+        assertTrue(node.get("probes").toString().contains("\"tcp\""), birth.payload());
+        Instant started = Instant.parse(node.get("started").asText());
+        assertTrue(Duration.between(started, Instant.now()).abs().compareTo(Duration.ofMinutes(1)) < 0);
+
+        // Retained: a reader that comes later still sees the live agent.
+        Subscription late = MosquittoClients.subscribe(broker, "birth/#", 1, Duration.ofSeconds(110));
+        toClose.add(late);
+        Message retained = late.next(WAIT);
+        assertTrue(retained.retained(), "the birth message is retained");
+        assertEquals(birth.payload(), retained.payload());
+
+        agent.close();
+        Message cleared = births.next(WAIT);
+        assertEquals("birth/agent/" + name, cleared.topic());
+        assertEquals("", cleared.payload());
+        Subscription after = MosquittoClients.subscribe(broker, "birth/#", 1, Duration.ofSeconds(110));
+        toClose.add(after);
+        after.awaitSubscribed(Duration.ofSeconds(10));
+        assertEquals(null, after.poll(Duration.ofSeconds(1)), "a cleanly stopped agent leaves no retained birth");
+    }
+
+    @Test
+    void whenStoppedCleanlyWithSpooledResults_thenTheyAreDeliveredAfterTheRestart(MosquittoBroker broker)
+            throws Exception {
+        watch(broker, "127.0.0.1");
+        Subscription sub = subscribe(broker);
+        Agent first = start(config(broker).build(), Clock.systemUTC());
+        firstPayloadPerTopic(sub, Set.of("ping/127.0.0.1"));
+
+        broker.stop();
+        Instant down = Instant.now();
+        sub.close();
+        await().atMost(WAIT).until(() -> first.spooled() >= 3);
+        first.close();
+        Instant stopped = Instant.now();
+
+        broker.start();
+        Subscription after = subscribe(broker);
+        Agent second = start(config(broker).build(), Clock.systemUTC());
+        List<Instant> starts = new ArrayList<>();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && starts.stream().filter(t -> t.isAfter(stopped)).count() < 1) {
+            Message m = after.poll(Duration.ofMillis(200));
+            if (m != null) {
+                starts.add(Instant.parse(JSON.readTree(m.payload()).get("start").asText()));
+            }
+        }
+        assertTrue(starts.stream().filter(t -> t.isAfter(down) && t.isBefore(stopped)).count() >= 3,
+                "results spooled before the clean stop arrive after the restart: " + starts + " (down " + down
+                        + ", stopped " + stopped + ")");
+        for (int i = 1; i < starts.size(); i++) {
+            assertTrue(!starts.get(i).isBefore(starts.get(i - 1)), "out of order: " + starts);
+        }
+        await().atMost(WAIT).until(() -> second.spooled() == 0);
+    }
+
+    @Test
+    void whenWatchAsksForAnHttpProbe_thenV2ResultCarriesStatusAndPhaseTimings(MosquittoBroker broker)
+            throws Exception {
+        com.sun.net.httpserver.HttpServer web = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        web.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
+        web.start();
+        toClose.add(() -> web.stop(0));
+        String url = "http://127.0.0.1:" + web.getAddress().getPort() + "/status";
+        watch(broker, "{\"version\":1,\"targets\":[{\"target\":\"" + url + "\",\"probe\":\"http\",\"pings\":2}]}");
+        Subscription sub = subscribe(broker);
+        start(config(broker).build(), Clock.systemUTC());
+
+        String topic = net.swarming.common.wire.Topics.ping(url);
+        JsonNode v2 = JSON.readTree(firstPayloadPerTopic(sub, Set.of(topic)).get(topic));
+        assertEquals("http", v2.get("probe").asText());
+        assertEquals(url, v2.get("target").asText());
+        assertEquals(2, v2.get("sent").asInt());
+        assertEquals(2, v2.get("received").asInt());
+        assertEquals(503, v2.get("http_status").asInt());
+        assertEquals(List.of("dns", "connect", "first_byte"), fieldNames(v2.get("phases")));
+        assertTrue(v2.get("phases").get("connect").asDouble() >= 0);
     }
 
     private static Map<String, String> firstPayloadPerTopic(Subscription sub, Set<String> topics) {

@@ -71,12 +71,12 @@ class AgentMainTest {
     @Test
     void whenSeveralOptionsAreBad_thenAllAreReportedTogether() {
         Run r = run("--step", "0s", "--pings", "many", "--format", "json", "--tcp-port", "70000", "--timeout", "-1s",
-                "--probe", "icmp", "--metrics-port", "-5", "--name", "a/b", "nohost:", "127.0.0.1:1884");
+                "--probe", "smtp", "--metrics-port", "-5", "--name", "a/b", "nohost:", "127.0.0.1:1884");
 
         assertEquals(ExitCodes.USAGE, r.code());
         for (String expected : List.of("--step: must be between", "--pings: 'many' is not a whole number",
                 "--format: 'json' is not a format", "--tcp-port: must be 1-65535, got 70000",
-                "--timeout: '-1s' is not a duration", "--probe: icmp probes are not available",
+                "--timeout: '-1s' is not a duration", "--probe: unknown probe type",
                 "--metrics-port: must be 0-65535, or -1", "--name: must be one MQTT topic level",
                 "host[:port]: invalid broker address 'nohost:'")) {
             assertTrue(r.err().contains("error: " + expected), expected + " missing from: " + r.err());
@@ -146,5 +146,49 @@ class AgentMainTest {
         assertEquals(ResultFormat.ORIGINAL, c.format());
         assertEquals("bee-1", c.name());
         assertEquals(List.of(BrokerAddress.tcp("queen", 1883), BrokerAddress.tcp("::1", 1884)), c.brokers());
+    }
+
+    private static AgentConfig parse(List<Problem> problems, String... args) {
+        AgentMain main = new AgentMain();
+        new CommandLine(main).parseArgs(args);
+        return main.toConfig(problems);
+    }
+
+    @Test
+    void whenNothingSet_thenV2AndASpoolUnderTheWorkingDirectory() {
+        List<Problem> problems = new ArrayList<>();
+        AgentConfig c = parse(problems);
+        assertEquals(List.of(), problems);
+        assertEquals(ResultFormat.V2, c.format());
+        assertEquals(Path.of("swarm-agent-spool"), c.spoolDir());
+        assertEquals(256L * 1024 * 1024, c.spoolMaxBytes());
+        assertEquals(Duration.ofMillis(100), c.minProbeInterval());
+        assertEquals(null, c.location());
+    }
+
+    @Test
+    void whenSpoolLocationAndMinIntervalGiven_thenTheyAreUsed(@TempDir Path dir) {
+        List<Problem> problems = new ArrayList<>();
+        AgentConfig c = parse(problems, "--spool-dir", dir.toString(), "--spool-max-bytes", "65536",
+                "--location", "Paris, AS3215", "--min-probe-interval", "1s");
+        assertEquals(List.of(), problems);
+        assertEquals(dir, c.spoolDir());
+        assertEquals(65536, c.spoolMaxBytes());
+        assertEquals("Paris, AS3215", c.location());
+        assertEquals(Duration.ofSeconds(1), c.minProbeInterval());
+
+        AgentConfig none = parse(problems, "--spool-dir", "none");
+        assertEquals(null, none.spoolDir());
+    }
+
+    @Test
+    void whenSpoolSizeBad_thenReportedWithTheOtherProblems() {
+        Run r = run("--spool-max-bytes", "lots", "--min-probe-interval", "soon", "--pings", "0");
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertTrue(r.err().contains("error: --spool-max-bytes: 'lots' is not a whole number"), r.err());
+        assertTrue(r.err().contains("error: --min-probe-interval:"), r.err());
+        assertTrue(r.err().contains("error: --pings: must be 1-1000, got 0"), r.err());
+        Run small = run("--spool-max-bytes", "100");
+        assertTrue(small.err().contains("error: --spool-max-bytes: must be at least 4096, got 100"), small.err());
     }
 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The packaged agent ({@code target/swarm-agent.jar}) as an operator runs it: signals, will, exit codes. */
@@ -34,6 +35,8 @@ class AgentProcessIT {
     private ServerSocket listener;
     private String name;
     private Path log;
+    @TempDir
+    Path spoolDir;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -58,7 +61,7 @@ class AgentProcessIT {
         Process p = new ProcessBuilder(java.toString(), "-jar", jar.toString(),
                 "--name", name, "--step", "1s", "--pings", "3", "--ping-interval", "100ms", "--timeout", "500ms",
                 "--tcp-port", Integer.toString(listener.getLocalPort()), "--metrics-port", "-1",
-                broker.hostPort())
+                "--spool-dir", spoolDir.toString(), broker.hostPort())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -83,8 +86,9 @@ class AgentProcessIT {
         Process agent = launch(broker);
         Message first = results.next(Duration.ofSeconds(30));
         assertEquals("ping/127.0.0.1", first.topic());
-        assertTrue(first.payload().startsWith("[\"" + name + "\", \"ok\", {\"Error\": null, \"loss\": 0.0"),
-                first.payload());
+        // v2 is the default payload.
+        assertTrue(first.payload().startsWith("{\"v\":2,\"agent\":\"" + name + "\","), first.payload());
+        assertTrue(first.payload().contains("\"status\":\"ok\""), first.payload());
 
         agent.destroy();
 
@@ -96,6 +100,46 @@ class AgentProcessIT {
             assertTrue(text.contains(step), "'" + step + "' missing from the log:\n" + text);
         }
         assertNull(rip.poll(Duration.ofSeconds(2)), "a clean shutdown must not trigger the will");
+    }
+
+    @Test
+    void whenSigtermWhileBrokerDown_thenResultsWaitInTheSpoolAndGoOutAfterTheRestart(MosquittoBroker broker)
+            throws Exception {
+        MosquittoClients.publish(broker, "watch", "127.0.0.1", 1, true);
+        Subscription results = subscribe(broker, "ping/+");
+        Process agent = launch(broker);
+        results.next(Duration.ofSeconds(30));
+        broker.stop();
+        java.time.Instant down = java.time.Instant.now();
+        results.close();
+        // Three steps of 1 s: rounds run and their results cannot go anywhere but the spool.
+        TimeUnit.MILLISECONDS.sleep(3_500);
+        agent.destroy();
+        assertTrue(agent.waitFor(20, TimeUnit.SECONDS), "agent did not stop on SIGTERM; log:\n" + logText());
+        java.time.Instant stopped = java.time.Instant.now();
+        try (java.util.stream.Stream<Path> files = Files.list(spoolDir)) {
+            assertTrue(files.anyMatch(f -> f.toString().endsWith(".seg")), "no spool segment after the stop");
+        }
+
+        broker.start();
+        Subscription after = subscribe(broker, "ping/+");
+        launch(broker);
+        List<java.time.Instant> spooled = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (spooled.size() < 2 && System.nanoTime() < deadline) {
+            Message m = after.poll(Duration.ofMillis(200));
+            if (m == null) {
+                continue;
+            }
+            String start = new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.payload()).get("start")
+                    .asText();
+            java.time.Instant t = java.time.Instant.parse(start);
+            if (t.isAfter(down) && t.isBefore(stopped)) {
+                spooled.add(t);
+            }
+        }
+        assertTrue(spooled.size() >= 2, "results of rounds run while the broker was down should arrive after the "
+                + "restart; log:\n" + logText());
     }
 
     @Test

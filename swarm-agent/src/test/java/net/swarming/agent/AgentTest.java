@@ -9,20 +9,34 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import net.swarming.agent.probe.Probe;
+import net.swarming.agent.probe.ProbeRound;
+import net.swarming.common.cli.SwarmVersion;
+import net.swarming.common.wire.BirthMessage;
+import net.swarming.common.wire.ProbeType;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import net.swarming.agent.probe.ProbeRegistry;
 import net.swarming.common.cli.StartupException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The agent without a broker: start-up checks and shutdown. Brokers point at a closed loopback port. */
 @Timeout(60)
 class AgentTest {
 
+    @TempDir
+    static Path spoolDir;
+
     private static AgentConfig.Builder config() throws IOException {
         return AgentConfig.builder()
+                .spoolDir(spoolDir)
                 .brokers("127.0.0.1:" + closedLoopbackPort())
                 .name("bee-test")
                 .step(Duration.ofSeconds(1))
@@ -44,6 +58,49 @@ class AgentTest {
 
         assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 5, "close took too long");
         assertTrue(agentThreads().isEmpty(), "threads left: " + agentThreads());
+    }
+
+    @Test
+    void whenStarted_thenBirthNamesTheAgentItsLocationVersionAndTheProbesItHas() throws Exception {
+        Instant now = Instant.parse("2026-11-21T18:00:00.123Z");
+        ProbeRegistry registry = ProbeRegistry.empty()
+                .with(ProbeType.TCP, net.swarming.agent.probe.tcp.TcpConnectProbe::new)
+                .with(ProbeType.DNS, ctx -> new Probe() {
+                    @Override
+                    public ProbeType type() {
+                        return ProbeType.DNS;
+                    }
+
+                    @Override
+                    public java.util.concurrent.CompletableFuture<ProbeRound> round(
+                            net.swarming.agent.probe.ProbeRequest request) {
+                        return new java.util.concurrent.CompletableFuture<>();
+                    }
+                });
+        try (Agent agent = Agent.start(config().location("lab").build(), Clock.fixed(now, ZoneOffset.UTC),
+                registry)) {
+            BirthMessage birth = agent.birth();
+            assertEquals("bee-test", birth.name());
+            assertEquals(agent.config().clientId(), birth.agentId());
+            assertEquals("lab", birth.location());
+            assertEquals(SwarmVersion.version(), birth.version());
+            assertEquals(List.of(ProbeType.TCP, ProbeType.DNS), birth.probes());
+            assertEquals(now, birth.started());
+        }
+    }
+
+    @Test
+    void whenSpoolDirectoryIsInUse_thenStartupExceptionNamingIt() throws Exception {
+        Agent first = Agent.start(config().build(), Clock.systemUTC());
+        try {
+            StartupException e = assertThrows(StartupException.class,
+                    () -> Agent.start(config().build(), Clock.systemUTC()));
+            assertTrue(e.getMessage().contains("in use by another agent"), e.getMessage());
+        } finally {
+            first.close();
+        }
+        // Released by close: the next agent may use the directory.
+        Agent.start(config().build(), Clock.systemUTC()).close();
     }
 
     @Test

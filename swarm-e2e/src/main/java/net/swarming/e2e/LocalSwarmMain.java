@@ -134,6 +134,8 @@ public final class LocalSwarmMain implements Callable<Integer> {
                     .brokers(List.of(brokerAddress))
                     .step(step)
                     .pings(pings)
+                    .location("local")
+                    .spoolDir(work.resolve("agent-spool"))
                     .metrics("127.0.0.1", metrics ? AgentConfig.DEFAULT_METRICS_PORT : AgentConfig.METRICS_OFF)
                     .build(), Clock.systemUTC());
             running.add(agent);

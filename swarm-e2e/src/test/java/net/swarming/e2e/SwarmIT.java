@@ -181,7 +181,7 @@ class SwarmIT {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m", "-jar", jar.toString(),
                 "--name", name, "--step", "1s", "--pings", "3", "--ping-interval", "100ms", "--timeout", "500ms",
-                "--metrics-port", "-1"));
+                "--metrics-port", "-1", "--format", "original", "--spool-dir", tmp.resolve("spool").toString()));
         cmd.addAll(List.of(brokers));
         Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)

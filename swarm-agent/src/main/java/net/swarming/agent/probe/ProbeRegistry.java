@@ -5,6 +5,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import net.swarming.agent.probe.dns.DnsProbe;
+import net.swarming.agent.probe.http.HttpProbe;
+import net.swarming.agent.probe.icmp.IcmpProbe;
 import net.swarming.agent.probe.tcp.TcpConnectProbe;
 import net.swarming.common.wire.ProbeType;
 
@@ -26,9 +29,14 @@ public final class ProbeRegistry {
         this.factories = Collections.unmodifiableMap(factories);
     }
 
-    /** The probes this build has: TCP connect. */
+    /**
+     * The probes this build has: in-process ICMP echo (default {@link net.swarming.agent.probe.icmp.IcmpOptions}; when
+     * the process may not open ICMP sockets, its rounds are errors naming the remedies), TCP connect, HTTP(S) with phase
+     * timings and DNS resolution timing.
+     */
     public static ProbeRegistry builtIn() {
-        return empty().with(ProbeType.TCP, TcpConnectProbe::new);
+        return empty().with(ProbeType.ICMP, IcmpProbe::new).with(ProbeType.TCP, TcpConnectProbe::new)
+                .with(ProbeType.HTTP, HttpProbe::new).with(ProbeType.DNS, DnsProbe::new);
     }
 
     /** No probe at all. */

@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import net.swarming.common.wire.PayloadException.Reason;
 import net.swarming.common.wire.internal.Decimals;
@@ -83,7 +84,18 @@ public final class PingCodec {
      * percentages with three decimals; {@code start} in UTC with milliseconds.
      */
     public static byte[] encodeV2(PingResult r) {
+        return encodeV2(r, RoundExtras.NONE);
+    }
+
+    /**
+     * The version 2 object with what the round measured beyond {@link PingResult} appended after {@code "rtts"}:
+     * {@code "late"}, {@code "errors"} (error answers such as ICMP unreachable: {@code [{"ping":2,"what":"…","from":"…"}]}), {@code "http_status"} and {@code "phases"} (object of
+     * milliseconds), each only when present, so {@code encodeV2(r, RoundExtras.NONE)} is {@code encodeV2(r)}.
+     * Readers that do not know these fields ignore them.
+     */
+    public static byte[] encodeV2(PingResult r, RoundExtras extras) {
         Objects.requireNonNull(r, "r");
+        Objects.requireNonNull(extras, "extras");
         ByteArrayOutputStream out = new ByteArrayOutputStream(256 + r.rtts().size() * 8);
         try (JsonGenerator gen = Json.FACTORY.createGenerator(out)) {
             gen.writeStartObject();
@@ -126,6 +138,7 @@ public final class PingCodec {
                 writeDecimal(gen, value);
             }
             gen.writeEndArray();
+            writeExtras(gen, extras);
             gen.writeEndObject();
         } catch (IOException e) {
             // A ByteArrayOutputStream does not fail; this is unreachable short of a Jackson bug.
@@ -370,6 +383,34 @@ public final class PingCodec {
                     + Texts.quote(node.toString()));
         }
         return node.intValue();
+    }
+
+    private static void writeExtras(JsonGenerator gen, RoundExtras extras) throws IOException {
+        if (extras.late() != null) {
+            gen.writeNumberField("late", extras.late());
+        }
+        if (!extras.errors().isEmpty()) {
+            gen.writeArrayFieldStart("errors");
+            for (RoundExtras.ErrorAnswer e : extras.errors()) {
+                gen.writeStartObject();
+                gen.writeNumberField("ping", e.ping());
+                gen.writeStringField("what", e.description());
+                gen.writeStringField("from", e.from());
+                gen.writeEndObject();
+            }
+            gen.writeEndArray();
+        }
+        if (extras.httpStatus() != null) {
+            gen.writeNumberField("http_status", extras.httpStatus());
+        }
+        if (!extras.phasesMs().isEmpty()) {
+            gen.writeObjectFieldStart("phases");
+            for (Map.Entry<String, Double> e : extras.phasesMs().entrySet()) {
+                gen.writeFieldName(e.getKey());
+                writeDecimal(gen, e.getValue());
+            }
+            gen.writeEndObject();
+        }
     }
 
     private static void writeInteger(JsonGenerator gen, String field, Integer value) throws IOException {

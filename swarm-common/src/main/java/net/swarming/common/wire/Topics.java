@@ -22,7 +22,11 @@ public final class Topics {
     /** What indexers subscribe to for departures (agents' wills). */
     public static final String RIP_FILTER = "rip/#";
 
+    /** What indexers subscribe to for arrivals (agents' birth messages). */
+    public static final String BIRTH_FILTER = "birth/#";
+
     private static final String PING_PREFIX = "ping/";
+    private static final String BIRTH_AGENT_PREFIX = "birth/agent/";
     private static final String RIP_AGENT_PREFIX = "rip/agent/";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -45,6 +49,20 @@ public final class Topics {
      */
     public static String ripAgent(String agentHost) {
         return RIP_AGENT_PREFIX + encodeLevel(requireNonEmpty(agentHost, "agent host"));
+    }
+
+    /**
+     * The topic of an agent's birth message: {@code birth/agent/<encoded name>}.
+     *
+     * @throws IllegalArgumentException when the name is empty
+     */
+    public static String birthAgent(String agentName) {
+        return BIRTH_AGENT_PREFIX + encodeLevel(requireNonEmpty(agentName, "agent name"));
+    }
+
+    /** The agent name of a birth topic {@code birth/agent/<name>}, decoded like {@link #pingTarget(String)}. */
+    public static Optional<String> birthAgentOf(String topic) {
+        return singleLevelAfter(BIRTH_AGENT_PREFIX, topic);
     }
 
     /**

@@ -19,6 +19,8 @@ public final class AgentMetrics {
     private final Gauge targets;
     private final Counter rounds;
     private final Counter roundsSkipped;
+    private final Counter roundsLate;
+    private final Counter roundsRefused;
     private final Counter probesSent;
     private final Counter probesReceived;
     private final Counter resultsPublished;
@@ -33,6 +35,12 @@ public final class AgentMetrics {
                 .help("Probing rounds started").register(registry);
         roundsSkipped = Counter.builder().name("swarm_agent_rounds_skipped_total")
                 .help("Rounds not started because the target's previous round was still running").register(registry);
+        roundsLate = Counter.builder().name("swarm_agent_rounds_late_total")
+                .help("Rounds started later than their slot in the step by more than the tolerance (an overloaded "
+                        + "scheduler or probe pool)").register(registry);
+        roundsRefused = Counter.builder().name("swarm_agent_rounds_refused_total")
+                .help("Rounds not probed because the target is a multicast, broadcast or unspecified address")
+                .register(registry);
         probesSent = Counter.builder().name("swarm_agent_probes_sent_total")
                 .help("Probes sent (pings of all rounds)").register(registry);
         probesReceived = Counter.builder().name("swarm_agent_probes_received_total")
@@ -63,6 +71,19 @@ public final class AgentMetrics {
                 .callback(cb -> cb.call(brokerReconnects.getAsLong())).register(registry);
     }
 
+    /** Registers the spool's gauges and its drop counter. Call once, only when there is a spool. */
+    public void bindSpool(LongSupplier messages, LongSupplier bytes, LongSupplier dropped) {
+        GaugeWithCallback.builder().name("swarm_agent_spool_messages")
+                .help("Results waiting in the on-disk spool")
+                .callback(cb -> cb.call(messages.getAsLong())).register(registry);
+        GaugeWithCallback.builder().name("swarm_agent_spool_bytes")
+                .help("Bytes of the results waiting in the on-disk spool")
+                .callback(cb -> cb.call(bytes.getAsLong())).register(registry);
+        CounterWithCallback.builder().name("swarm_agent_spool_dropped_total")
+                .help("Results dropped from the spool because it was full (oldest first)")
+                .callback(cb -> cb.call(dropped.getAsLong())).register(registry);
+    }
+
     public PrometheusRegistry registry() {
         return registry;
     }
@@ -77,6 +98,22 @@ public final class AgentMetrics {
 
     public void roundSkipped() {
         roundsSkipped.inc();
+    }
+
+    public void roundLate() {
+        roundsLate.inc();
+    }
+
+    public void roundRefused() {
+        roundsRefused.inc();
+    }
+
+    public long roundsLateCount() {
+        return roundsLate.getLongValue();
+    }
+
+    public long roundsRefusedCount() {
+        return roundsRefused.getLongValue();
     }
 
     public void probes(int sent, int received) {

@@ -1,6 +1,9 @@
 package net.swarming.agent.internal.publish;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -9,14 +12,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import net.swarming.agent.internal.metrics.AgentMetrics;
+import net.swarming.agent.internal.spool.Spool;
 import net.swarming.common.mqtt.NotConnectedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Publishes results in the order they were produced, keeping up to {@code capacity} of them in memory while no broker
- * is reachable (the oldest are dropped and counted beyond that), and draining them in order once the link is back. A
- * disk spool replaces this memory queue in a later issue.
+ * is reachable (the oldest are dropped and counted beyond that), and draining them in order once the link is back.
+ *
+ * <p>With a {@link Spool}, results that cannot go out now (no broker connected, or {@code capacity} results already
+ * waiting in memory) are appended to the spool instead, and everything produced after them follows them there, so the
+ * order holds: memory always holds the oldest results, the spool the newer ones. While connected, the sender drains
+ * memory, then takes the spool's oldest results back into memory, a window at a time. {@link #close} writes whatever
+ * is still in memory (unacknowledged included) in front of the spool, so a clean restart loses nothing (and may send
+ * a result whose acknowledgement was lost once more, as QoS 1 allows).
  *
  * <p>One thread ({@code swarm-agent-publish}) hands results to the transport, with at most {@code window} awaiting
  * the broker's acknowledgement. A publish that fails goes back into the queue at its original place (every entry keeps
@@ -59,8 +69,12 @@ public final class ResultPublisher implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final TreeMap<Long, Pending> queue = new TreeMap<>();
+    /** Handed to the transport, not yet acknowledged; by sequence number. */
+    private final TreeMap<Long, Pending> inflightItems = new TreeMap<>();
+    private final Spool spool;
     private long nextSeq;
     private int inflight;
+    private boolean spoolFailing;
     private long pausedUntil;
     private boolean paused;
     private boolean overflowing;
@@ -71,6 +85,14 @@ public final class ResultPublisher implements AutoCloseable {
      * @param window most results awaiting acknowledgement at once
      */
     public ResultPublisher(Transport transport, int capacity, int window, AgentMetrics metrics) {
+        this(transport, capacity, window, metrics, null);
+    }
+
+    /**
+     * @param spool where results wait while they cannot go out; null to keep them in memory only. Not closed here.
+     */
+    public ResultPublisher(Transport transport, int capacity, int window, AgentMetrics metrics, Spool spool) {
+        this.spool = spool;
         this.transport = Objects.requireNonNull(transport, "transport");
         if (capacity < 1 || window < 1) {
             throw new IllegalArgumentException("capacity and window must be >= 1");
@@ -92,6 +114,13 @@ public final class ResultPublisher implements AutoCloseable {
                 LOG.debug("publisher closed: result for {} dropped", topic);
                 return;
             }
+            if (spool != null && (!spool.isEmpty() || queue.size() + inflight >= capacity
+                    || !transport.isConnected())) {
+                if (spoolLocked(topic, payload)) {
+                    changed.signalAll();
+                    return;
+                }
+            }
             queue.put(nextSeq, new Pending(nextSeq, topic, payload, 0));
             nextSeq++;
             trimLocked();
@@ -112,7 +141,22 @@ public final class ResultPublisher implements AutoCloseable {
         }
     }
 
-    /** Results not yet acknowledged (queued and in flight). */
+    /** Appends to the spool; false (the result then stays in memory) when the disk fails. */
+    private boolean spoolLocked(String topic, byte[] payload) {
+        try {
+            spool.append(topic, payload);
+            spoolFailing = false;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            if (!spoolFailing) {
+                spoolFailing = true;
+                LOG.error("cannot write to the spool, keeping results in memory: {}", e.toString());
+            }
+            return false;
+        }
+    }
+
+    /** Results not yet acknowledged (queued and in flight) in memory; see {@link #spooled()} for the spool. */
     public int depth() {
         lock.lock();
         try {
@@ -131,7 +175,7 @@ public final class ResultPublisher implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (!queue.isEmpty() || inflight > 0) {
+            while (!queue.isEmpty() || inflight > 0 || spool != null && !spool.isEmpty()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || !transport.isConnected()) {
                     return false;
@@ -144,7 +188,15 @@ public final class ResultPublisher implements AutoCloseable {
         }
     }
 
-    /** Stops the sender; results still queued are dropped and counted. Idempotent. */
+    /** Results waiting in the spool (0 without one). */
+    public long spooled() {
+        return spool == null ? 0 : spool.messages();
+    }
+
+    /**
+     * Stops the sender. Results still in memory (queued, or sent but not acknowledged) go in front of the spool when
+     * there is one; otherwise they are dropped and counted. Idempotent.
+     */
     @Override
     public void close() {
         int left;
@@ -155,6 +207,23 @@ public final class ResultPublisher implements AutoCloseable {
             }
             closed = true;
             left = queue.size();
+            if (spool != null && (!queue.isEmpty() || !inflightItems.isEmpty())) {
+                TreeMap<Long, Pending> keep = new TreeMap<>(inflightItems);
+                keep.putAll(queue);
+                List<Spool.Entry> entries = new ArrayList<>(keep.size());
+                for (Pending p : keep.values()) {
+                    entries.add(new Spool.Entry(p.topic(), p.payload()));
+                }
+                try {
+                    spool.prepend(entries);
+                    LOG.info("{} unpublished results kept in the spool for the next start", keep.size());
+                    // Acknowledgements still to come for these are ignored: they go out again after the restart.
+                    inflightItems.clear();
+                    left = 0;
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("cannot write {} unpublished results to the spool", keep.size(), e);
+                }
+            }
             queue.clear();
             changed.signalAll();
         } finally {
@@ -210,6 +279,7 @@ public final class ResultPublisher implements AutoCloseable {
             }
             next = queue.pollFirstEntry().getValue();
             inflight++;
+            inflightItems.put(next.seq(), next);
             if (queue.isEmpty()) {
                 overflowing = false;
             }
@@ -227,8 +297,18 @@ public final class ResultPublisher implements AutoCloseable {
     }
 
     private boolean readyLocked() {
-        if (queue.isEmpty() || inflight >= window) {
+        if (inflight >= window) {
             return false;
+        }
+        if (queue.isEmpty()) {
+            if (spool == null || spool.isEmpty() || !transport.isConnected()
+                    || paused && System.nanoTime() - pausedUntil < 0) {
+                return false;
+            }
+            refillLocked();
+            if (queue.isEmpty()) {
+                return false;
+            }
         }
         if (paused && System.nanoTime() - pausedUntil < 0) {
             return false;
@@ -237,12 +317,30 @@ public final class ResultPublisher implements AutoCloseable {
         return transport.isConnected();
     }
 
+    /** Takes the spool's oldest results into memory: they are newer than anything there, so they queue last. */
+    private void refillLocked() {
+        try {
+            for (Spool.Entry e : spool.poll(window - inflight)) {
+                queue.put(nextSeq, new Pending(nextSeq, e.topic(), e.payload(), 0));
+                nextSeq++;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot read the spool; retrying", e);
+            paused = true;
+            pausedUntil = System.nanoTime() + RETRY_PAUSE_NANOS;
+        }
+    }
+
     private void completed(Pending p, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         boolean dropped = false;
         lock.lock();
         try {
+            if (inflightItems.remove(p.seq()) == null) {
+                // Handed over to the spool by close(): it will be sent again after the restart.
+                return;
+            }
             inflight--;
             if (cause == null) {
                 metrics.published();

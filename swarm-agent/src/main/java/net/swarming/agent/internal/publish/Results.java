@@ -1,10 +1,12 @@
 package net.swarming.agent.internal.publish;
 
+import java.util.ArrayList;
 import java.util.List;
 import net.swarming.agent.ResultFormat;
 import net.swarming.agent.probe.ProbeRound;
 import net.swarming.common.wire.PingCodec;
 import net.swarming.common.wire.PingResult;
+import net.swarming.common.wire.RoundExtras;
 import net.swarming.common.wire.ResultStatus;
 import net.swarming.common.wire.RttStats;
 
@@ -34,5 +36,28 @@ public final class Results {
     /** The payload in {@code format}. */
     public static byte[] encode(PingResult result, ResultFormat format) {
         return format == ResultFormat.V2 ? PingCodec.encodeV2(result) : PingCodec.encodeOriginal(result);
+    }
+
+    /**
+     * What the round measured beyond {@link PingResult}: late replies and error answers (ICMP), HTTP status and phase
+     * timings; {@link RoundExtras#NONE} for a TCP round with nothing to add.
+     */
+    public static RoundExtras extras(ProbeRound round) {
+        List<RoundExtras.ErrorAnswer> errors = new ArrayList<>(round.probeErrors().size());
+        for (ProbeRound.ProbeError e : round.probeErrors()) {
+            errors.add(new RoundExtras.ErrorAnswer(e.ping(), e.description(), e.from()));
+        }
+        RoundExtras details = round.details();
+        // Late replies only exist for probes that wait for replies on a shared socket (ICMP); 0 there is news too.
+        Integer late = round.late() > 0 || round.probe() == net.swarming.common.wire.ProbeType.ICMP
+                ? round.late() : null;
+        RoundExtras extras = new RoundExtras(late, errors, details.httpStatus(), details.phasesMs());
+        return extras.isEmpty() ? RoundExtras.NONE : extras;
+    }
+
+    /** The payload of a round in {@code format}: the v2 object carries {@link #extras}, the original array cannot. */
+    public static byte[] encode(ProbeRound round, PingResult result, ResultFormat format) {
+        return format == ResultFormat.V2 ? PingCodec.encodeV2(result, extras(round))
+                : PingCodec.encodeOriginal(result);
     }
 }

@@ -44,14 +44,30 @@ import org.slf4j.LoggerFactory;
  */
 public final class RoundScheduler implements AutoCloseable {
 
-    /** Settings that apply to targets whose watch entry does not set them. */
-    public record Defaults(ProbeType probe, Duration step, int pings, Duration pingInterval, Duration timeout) {
+    /**
+     * Settings that apply to targets whose watch entry does not set them.
+     *
+     * @param minProbeInterval the shortest spacing of two probes to one target: a round's pings are never closer
+     */
+    public record Defaults(ProbeType probe, Duration step, int pings, Duration pingInterval, Duration timeout,
+                           Duration minProbeInterval) {
         public Defaults {
             Objects.requireNonNull(probe, "probe");
             Objects.requireNonNull(step, "step");
             Objects.requireNonNull(pingInterval, "pingInterval");
             Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(minProbeInterval, "minProbeInterval");
         }
+
+        /** Without a minimum spacing beyond {@code pingInterval}. */
+        public Defaults(ProbeType probe, Duration step, int pings, Duration pingInterval, Duration timeout) {
+            this(probe, step, pings, pingInterval, timeout, Duration.ZERO);
+        }
+    }
+
+    /** A round that starts later than its slot by more than this (at most 1 s, a tenth of the step) counts as late. */
+    static long lateToleranceNanos(long stepNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), stepNanos / 10));
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(RoundScheduler.class);
@@ -180,15 +196,21 @@ public final class RoundScheduler implements AutoCloseable {
         Duration step = t.step() != null ? t.step() : defaults.step();
         int pings = t.pings() != null ? t.pings() : defaults.pings();
         // The port stays null unless the watch sets it: the probe knows its own default (and a URL's port).
-        ProbeRequest request = new ProbeRequest(t.target(), pings, defaults.pingInterval(), defaults.timeout(),
-                t.port());
+        Duration interval = defaults.pingInterval().compareTo(defaults.minProbeInterval()) < 0
+                ? defaults.minProbeInterval() : defaults.pingInterval();
+        ProbeRequest request = new ProbeRequest(t.target(), pings, interval, defaults.timeout(), t.port());
         if (request.maxDuration().compareTo(step) > 0) {
             LOG.warn("a round of {} can take {}, longer than its step {}: some rounds will be skipped", t.target(),
                     Durations.format(request.maxDuration()), Durations.format(step));
         }
         long stepNanos = step.toNanos();
         long delay = initialDelayNanos(t.target(), stepNanos, clock.instant(), seed);
-        Entry e = new Entry(t, probe, request);
+        String refusal = AddressPolicy.refusalOfLiteral(t.target());
+        if (refusal != null) {
+            LOG.warn("{}: every round of it will be an error", refusal);
+        }
+        Entry e = new Entry(t, probe, type, request, refusal, stepNanos);
+        e.due = System.nanoTime() + delay;
         e.future = timer.scheduleAtFixedRate(e::tick, delay, stepNanos, TimeUnit.NANOSECONDS);
         entries.put(t.target(), e);
         return true;
@@ -219,15 +241,24 @@ public final class RoundScheduler implements AutoCloseable {
     private final class Entry {
         final WatchTarget spec;
         final Probe probe;
+        final ProbeType type;
         final ProbeRequest request;
+        /** Why the target is never probed (a multicast, broadcast or unspecified address); null when it is. */
+        final String refusal;
+        final long stepNanos;
         final AtomicBoolean inFlight = new AtomicBoolean();
         volatile ScheduledFuture<?> future;
         volatile boolean cancelled;
+        /** The slot of the next tick, by {@link System#nanoTime()}; only touched on the timer thread. */
+        long due;
 
-        Entry(WatchTarget spec, Probe probe, ProbeRequest request) {
+        Entry(WatchTarget spec, Probe probe, ProbeType type, ProbeRequest request, String refusal, long stepNanos) {
             this.spec = spec;
             this.probe = probe;
+            this.type = type;
             this.request = request;
+            this.refusal = refusal;
+            this.stepNanos = stepNanos;
         }
 
         void cancel() {
@@ -242,6 +273,18 @@ public final class RoundScheduler implements AutoCloseable {
         void tick() {
             try {
                 if (cancelled || closed.get()) {
+                    return;
+                }
+                long lateness = System.nanoTime() - due;
+                due += stepNanos;
+                if (lateness > lateToleranceNanos(stepNanos)) {
+                    metrics.roundLate();
+                    LOG.debug("round of {} started {} ms after its slot", spec.target(),
+                            TimeUnit.NANOSECONDS.toMillis(lateness));
+                }
+                if (refusal != null) {
+                    metrics.roundRefused();
+                    sink.accept(ProbeRound.failed(spec.target(), type, clock.instant(), refusal));
                     return;
                 }
                 if (!inFlight.compareAndSet(false, true)) {

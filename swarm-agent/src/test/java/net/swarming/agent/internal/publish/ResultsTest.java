@@ -80,4 +80,37 @@ class ResultsTest {
     private static String text(PingResult r, ResultFormat format) {
         return new String(Results.encode(r, format), StandardCharsets.UTF_8);
     }
+
+    @Test
+    void whenRoundHasLateRepliesErrorAnswersAndHttpDetails_thenV2CarriesThemAndOriginalDoesNot() {
+        ProbeRound round = new ProbeRound("example.org", ProbeType.ICMP, START, "192.0.2.7",
+                Arrays.asList(1.5, null, null), 0, null, 1,
+                List.of(new ProbeRound.ProbeError(2, "destination unreachable (host unreachable)", "192.0.2.254")))
+                .withDetails(net.swarming.common.wire.RoundExtras.http(200, java.util.Map.of("connect", 0.25)));
+        PingResult v2 = Results.toPingResult(round, "bee", "id", ResultFormat.V2);
+        String text = new String(Results.encode(round, v2, ResultFormat.V2), StandardCharsets.UTF_8);
+        assertEquals(true, text.endsWith("\"rtts\":[1.5,null,null],\"late\":1,\"errors\":[{\"ping\":2,"
+                + "\"what\":\"destination unreachable (host unreachable)\",\"from\":\"192.0.2.254\"}],"
+                + "\"http_status\":200,\"phases\":{\"connect\":0.25}}"), text);
+        PingResult original = Results.toPingResult(round, "bee", "id", ResultFormat.ORIGINAL);
+        assertEquals("[\"bee\", \"ok\", {\"Error\": null, \"loss\": 66.667, \"Round trip\": [1.5, 1.5, 1.5, 0.0]}]",
+                new String(Results.encode(round, original, ResultFormat.ORIGINAL), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void whenTcpRoundHasNothingExtra_thenNoExtraFields() {
+        ProbeRound round = ProbeRound.completed("example.org", ProbeType.TCP, START, "192.0.2.7", List.of(1.0), 0);
+        assertEquals(net.swarming.common.wire.RoundExtras.NONE, Results.extras(round));
+    }
+
+    @Test
+    void whenIcmpRoundHasNoLateReplies_thenLateIsZero_andHttpRoundWithErrorsHasNoLateField() {
+        ProbeRound icmp = ProbeRound.completed("example.org", ProbeType.ICMP, START, "192.0.2.7", List.of(1.0), 0);
+        assertEquals(0, Results.extras(icmp).late());
+        ProbeRound http = new ProbeRound("http://example.org/", ProbeType.HTTP, START, "192.0.2.7",
+                Arrays.asList((Double) null), 0, null, 0,
+                List.of(new ProbeRound.ProbeError(0, "connect failed: Connection refused", "192.0.2.7")));
+        assertNull(Results.extras(http).late());
+        assertEquals(1, Results.extras(http).errors().size());
+    }
 }

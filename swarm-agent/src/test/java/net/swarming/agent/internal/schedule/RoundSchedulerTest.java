@@ -223,6 +223,77 @@ class RoundSchedulerTest {
     }
 
     @Test
+    void whenStepChanges_thenTargetIsRescheduledWithTheNewStep() {
+        RoundScheduler s = scheduler(new FakeProbe(RoundSchedulerTest::answer));
+        // Watch steps are at least 1 s: start at 1 s, then change to 2 s and see the gap follow.
+        s.replace(List.of(new WatchTarget("a.example", null, Duration.ofSeconds(1), null, null)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> count("a.example") >= 2);
+        s.replace(List.of(new WatchTarget("a.example", null, Duration.ofSeconds(2), null, null)));
+        long changed = System.nanoTime();
+        await().atMost(Duration.ofSeconds(10)).until(() -> starts("a.example").stream()
+                .filter(t -> t > changed).count() >= 2);
+        List<Long> after = starts("a.example").stream().filter(t -> t > changed).toList();
+        long gapMs = TimeUnit.NANOSECONDS.toMillis(after.get(1) - after.get(0));
+        assertTrue(gapMs > 1800 && gapMs < 2300, "rounds " + gapMs + " ms apart after the step became 2 s");
+    }
+
+    @Test
+    void whenPingIntervalBelowTheMinimum_thenTheMinimumSpacingIsUsed() {
+        List<Duration> intervals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        scheduler = new RoundScheduler(Map.of(ProbeType.TCP, new FakeProbe(r -> {
+            intervals.add(r.interval());
+            return answer(r);
+        })), new RoundScheduler.Defaults(ProbeType.TCP, STEP, 2, Duration.ofMillis(1), Duration.ofMillis(100),
+                Duration.ofMillis(50)), completed::add, Clock.systemUTC(), 42L, metrics);
+        scheduler.replace(List.of(WatchTarget.of("a.example")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !intervals.isEmpty());
+        assertEquals(Duration.ofMillis(50), intervals.get(0));
+    }
+
+    @Test
+    void whenTargetIsMulticastBroadcastOrUnspecified_thenNeverProbedAndEachRoundIsAnErrorNamingWhy() {
+        RoundScheduler s = scheduler(new FakeProbe(RoundSchedulerTest::answer));
+        s.replace(List.of(WatchTarget.of("224.0.0.1"), WatchTarget.of("255.255.255.255"), WatchTarget.of("0.0.0.0"),
+                WatchTarget.of("ff02::1"), WatchTarget.of("::"), WatchTarget.of("http://224.0.0.251/x"),
+                WatchTarget.of("127.0.0.1")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> completed.stream()
+                .map(ProbeRound::target).distinct().count() == 7);
+
+        assertEquals(List.of("127.0.0.1"), started.stream().map(Started::target).distinct().toList());
+        Map<String, String> errors = new java.util.HashMap<>();
+        for (ProbeRound r : completed) {
+            if (r.isError()) {
+                errors.put(r.target(), r.error());
+            }
+        }
+        assertEquals("224.0.0.1 is a multicast address: not probed", errors.get("224.0.0.1"));
+        assertEquals("255.255.255.255 is a broadcast address: not probed", errors.get("255.255.255.255"));
+        assertEquals("0.0.0.0 is the unspecified address: not probed", errors.get("0.0.0.0"));
+        assertTrue(errors.get("ff02::1").contains("multicast"), errors.toString());
+        assertTrue(errors.get("::").contains("unspecified"), errors.toString());
+        assertTrue(errors.get("http://224.0.0.251/x").contains("multicast"), errors.toString());
+        assertTrue(metrics.roundsRefusedCount() >= 6);
+    }
+
+    @Test
+    void whenTimerThreadIsHeldUp_thenRoundsStartedLateAreCounted() {
+        // A probe that breaks the contract and blocks its caller: the other target's slots pass meanwhile.
+        AtomicInteger slow = new AtomicInteger();
+        RoundScheduler s = scheduler(new FakeProbe(r -> {
+            if (r.target().equals("slow.example") && slow.getAndIncrement() == 0) {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(3 * STEP.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return answer(r);
+        }));
+        s.replace(List.of(WatchTarget.of("slow.example"), WatchTarget.of("victim.example")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> metrics.roundsLateCount() >= 1);
+    }
+
+    @Test
     void initialDelay_isWithinOneStepAndKeepsThePhaseOfTheTarget() {
         long step = Duration.ofSeconds(60).toNanos();
         Instant now = Instant.parse("2024-01-01T00:00:00Z");
