@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import net.swarming.agent.internal.schedule.AddressPolicy;
 import net.swarming.agent.probe.Probe;
 import net.swarming.agent.probe.ProbeContext;
 import net.swarming.agent.probe.ProbeRequest;
@@ -96,6 +97,11 @@ public final class TcpConnectProbe implements Probe {
         } catch (UnknownHostException e) {
             LOG.debug("{} does not resolve: {}", request.target(), e.getMessage());
             return ProbeRound.failed(request.target(), ProbeType.TCP, start, UNKNOWN_HOST);
+        }
+        // A name may resolve to an address no probe may touch (multicast, broadcast, unspecified).
+        String refusal = AddressPolicy.refusal(address);
+        if (refusal != null) {
+            return ProbeRound.failed(request.target(), ProbeType.TCP, start, refusal);
         }
         int port = request.port() != null ? request.port()
                 : destination.port() != null ? destination.port() : context.defaultTcpPort();

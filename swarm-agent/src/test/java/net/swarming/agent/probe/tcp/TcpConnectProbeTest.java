@@ -114,6 +114,18 @@ class TcpConnectProbeTest {
     }
 
     @Test
+    void whenAddressIsMulticastOrUnspecified_thenRefusedWithoutConnecting() throws Exception {
+        for (String target : new String[] {"224.0.0.1", "0.0.0.0", "ff02::1"}) {
+            ProbeRound round = run(new ProbeRequest(target, 3, Duration.ofMillis(100), Duration.ofSeconds(1), null));
+
+            assertTrue(round.isError(), target);
+            assertTrue(round.error().contains("multicast") || round.error().contains("unspecified"),
+                    target + ": " + round.error());
+            assertEquals(0, round.sent(), target);
+        }
+    }
+
+    @Test
     void whenNameIsUnderDotInvalid_thenNoResolverIsAsked() {
         // RFC 6761: no DNS query leaves the machine for these names, whatever the resolver configuration.
         assertThrows(UnknownHostException.class, () -> TcpConnectProbe.resolve("x.INVALID."));
