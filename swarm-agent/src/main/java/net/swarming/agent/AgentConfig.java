@@ -57,7 +57,7 @@ public record AgentConfig(
     public static final List<String> DEFAULT_BROKERS = List.of("localhost", "127.0.0.1:1884");
     /** Version 2 carries every RTT, counts and the resolved address; {@code --format original} for old readers. */
     public static final ResultFormat DEFAULT_FORMAT = ResultFormat.V2;
-    public static final ProbeType DEFAULT_PROBE = ProbeType.TCP;
+    public static final ProbeType DEFAULT_PROBE = ProbeType.ICMP;
     public static final int DEFAULT_TCP_PORT = 80;
     public static final Duration DEFAULT_STEP = Duration.ofSeconds(60);
     public static final int DEFAULT_PINGS = 20;

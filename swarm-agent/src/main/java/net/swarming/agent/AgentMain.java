@@ -78,8 +78,8 @@ public final class AgentMain implements Callable<Integer> {
                     + "error answers), or the original agent's array for old readers. Default: ${DEFAULT-VALUE}.")
     String format;
 
-    @Option(names = "--probe", paramLabel = "TYPE", defaultValue = "tcp",
-            description = "Probe for targets whose watch entry names none. Available: icmp, tcp, http, dns. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--probe", paramLabel = "TYPE", defaultValue = "icmp",
+            description = "Probe for targets whose watch entry names none. Available: icmp (needs CAP_NET_RAW or ping_group_range), tcp, http (URL targets), dns. Default: ${DEFAULT-VALUE}.")
     String probe;
 
     @Option(names = "--tcp-port", paramLabel = "PORT", defaultValue = "80",

@@ -23,7 +23,7 @@ class AgentConfigTest {
         assertEquals(AgentConfig.localHostName(), c.name());
         assertTrue(c.clientId().startsWith("swarm-agent-"), c.clientId());
         assertEquals(ResultFormat.V2, c.format());
-        assertEquals(ProbeType.TCP, c.probe());
+        assertEquals(ProbeType.ICMP, c.probe()); // "ICMP echo first"
         assertEquals(80, c.tcpPort());
         assertEquals(Duration.ofSeconds(60), c.step());
         assertEquals(20, c.pings());

@@ -194,7 +194,7 @@ class AgentIT {
         assertEquals(name, v2.get("agent").asText());
         assertEquals(config.clientId(), v2.get("agent_id").asText());
         assertEquals("127.0.0.1", v2.get("target").asText());
-        assertEquals("tcp", v2.get("probe").asText());
+        assertEquals("icmp", v2.get("probe").asText()); // the default probe
         assertEquals("127.0.0.1", v2.get("ip").asText());
         assertEquals("2021-02-03T04:05:06.789Z", v2.get("start").asText());
         assertEquals("ok", v2.get("status").asText());

@@ -77,8 +77,8 @@ class AgentTest {
                         return new java.util.concurrent.CompletableFuture<>();
                     }
                 });
-        try (Agent agent = Agent.start(config().location("lab").build(), Clock.fixed(now, ZoneOffset.UTC),
-                registry)) {
+        AgentConfig config = config().location("lab").probe(ProbeType.TCP).build();
+        try (Agent agent = Agent.start(config, Clock.fixed(now, ZoneOffset.UTC), registry)) {
             BirthMessage birth = agent.birth();
             assertEquals("bee-test", birth.name());
             assertEquals(agent.config().clientId(), birth.agentId());
