@@ -124,6 +124,7 @@ public final class LocalSwarmMain implements Callable<Integer> {
             Indexer indexer = Indexer.start(IndexerConfig.builder()
                     .brokers(List.of(brokerAddress))
                     .elasticsearch(List.of(URI.create(es.url())))
+                    .spoolDir(work.resolve("indexer-spool"))
                     .metricsHost("127.0.0.1").metricsPort(metrics ? IndexerConfig.DEFAULT_METRICS_PORT : IndexerConfig.METRICS_DISABLED)
                     .build(), Clock.systemUTC());
             running.add(indexer);

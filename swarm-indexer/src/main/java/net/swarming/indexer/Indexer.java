@@ -1,28 +1,40 @@
 package net.swarming.indexer;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import net.swarming.common.cli.StartupException;
+import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.metrics.MetricsServer;
 import net.swarming.indexer.internal.IndexerMetrics;
 import net.swarming.indexer.internal.document.DocumentMapper;
 import net.swarming.indexer.internal.document.IndexDocument;
 import net.swarming.indexer.internal.intake.BrokerIntake;
 import net.swarming.indexer.internal.intake.MessageRouter;
-import net.swarming.indexer.internal.pipeline.DocumentBuffer;
 import net.swarming.indexer.internal.pipeline.DocumentSink;
 import net.swarming.indexer.internal.pipeline.Flusher;
 import net.swarming.indexer.internal.sink.elasticsearch.ElasticsearchSink;
+import net.swarming.indexer.internal.spool.ClientIds;
+import net.swarming.indexer.internal.spool.Spool;
+import net.swarming.indexer.internal.spool.SpoolWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +43,10 @@ import org.slf4j.LoggerFactory;
  * document per result (and per agent will) into Elasticsearch data streams, in bulk.
  *
  * <p>{@link #start} returns once everything runs in the background; neither the brokers nor Elasticsearch need to be up
- * yet. Documents wait in a bounded in-memory buffer while Elasticsearch is unreachable.
+ * yet. Every message becomes a document (a result, a presence event or a dead letter) appended to the durable spool;
+ * the message is acknowledged to its broker only after the spool was fsynced, and the flush thread drains the spool to
+ * Elasticsearch. While Elasticsearch is unreachable the spool grows up to its disk limit, then acknowledgements stop
+ * and the brokers hold messages back.
  *
  * <pre>{@code
  * try (Indexer indexer = Indexer.start(IndexerConfig.builder().brokers(List.of(BrokerAddress.parse("queen"))).build(),
@@ -46,28 +61,45 @@ public final class Indexer implements AutoCloseable {
 
     /** The one thread that talks to Elasticsearch. */
     public static final String FLUSH_THREAD = "swarm-indexer-flush";
+    /** The threads of the parallel bulk requests, numbered. */
+    public static final String BULK_THREAD = "swarm-indexer-bulk";
 
     private final IndexerConfig config;
-    private final DocumentBuffer buffer;
+    private final String clientId;
+    private final Spool spool;
+    private final Path temporarySpool;
+    private final SpoolWriter spoolWriter;
     private final IndexerMetrics metrics;
     private final DocumentSink sink;
     private final Flusher flusher;
     private final ScheduledThreadPoolExecutor flushExecutor;
+    private final ExecutorService bulkExecutor;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile BrokerIntake intake;
     private ScheduledFuture<?> periodicFlush;
     private MetricsServer metricsServer;
     private boolean closed;
 
-    private Indexer(IndexerConfig config, DocumentSink sink) {
+    private Indexer(IndexerConfig config, String clientId, Spool spool, Path temporarySpool, DocumentSink sink) {
         this.config = config;
-        this.buffer = new DocumentBuffer(config.bufferCapacity());
+        this.clientId = clientId;
+        this.spool = spool;
+        this.temporarySpool = temporarySpool;
         List<String> brokerLabels = config.brokers().stream().map(Object::toString).toList();
-        this.metrics = new IndexerMetrics(new PrometheusRegistry(), brokerLabels, buffer::size,
+        this.metrics = new IndexerMetrics(new PrometheusRegistry(), brokerLabels,
+                () -> (int) Math.min(Integer.MAX_VALUE, spool.depth()),
                 b -> intake != null && intake.isConnected(b));
+        this.spoolWriter = new SpoolWriter(spool, this::spooled);
+        metrics.registerSpool(spool::diskBytes, spool::isFull, spoolWriter::unacknowledged);
         this.sink = sink;
-        this.flusher = new Flusher(buffer, sink, metrics, config.bulkSize(), config.maxRetryBackoff(),
-                System::nanoTime);
+        AtomicInteger bulkThreads = new AtomicInteger();
+        this.bulkExecutor = Executors.newFixedThreadPool(config.bulkConcurrency(), r -> {
+            Thread t = new Thread(r, BULK_THREAD + "-" + bulkThreads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.flusher = new Flusher(spool, sink, metrics, config.bulkSize(), config.bulkConcurrency(), bulkExecutor,
+                config.maxRetryBackoff(), System::nanoTime);
         this.flushExecutor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, FLUSH_THREAD);
             t.setDaemon(true);
@@ -89,7 +121,32 @@ public final class Indexer implements AutoCloseable {
     public static Indexer start(IndexerConfig config, Clock clock) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(clock, "clock");
-        Indexer indexer = new Indexer(config, new ElasticsearchSink(config.elasticsearch()));
+        Path temporary = null;
+        Spool spool;
+        String clientId;
+        try {
+            Path dir = config.spoolDir();
+            if (dir == null) {
+                temporary = Files.createTempDirectory("swarm-indexer-spool");
+                dir = temporary;
+            }
+            spool = Spool.open(dir, config.spoolMaxBytes(), segmentBytes(config.spoolMaxBytes()));
+            clientId = config.clientId() != null ? config.clientId() : ClientIds.persisted(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot open the spool in " + (config.spoolDir() == null ? "a temporary "
+                    + "directory" : config.spoolDir()) + ": " + e.getMessage(), e);
+        }
+        ElasticsearchSink sink;
+        try {
+            sink = new ElasticsearchSink(config.elasticsearch(), config.elasticsearchAuth());
+        } catch (RuntimeException e) {
+            spool.close();
+            if (temporary != null) {
+                deleteRecursively(temporary);
+            }
+            throw e;
+        }
+        Indexer indexer = new Indexer(config, clientId, spool, temporary, sink);
         try {
             indexer.startUp(clock);
         } catch (RuntimeException e) {
@@ -99,6 +156,11 @@ public final class Indexer implements AutoCloseable {
         return indexer;
     }
 
+    /** Segments of an eighth of the limit (at most 64 MiB), so confirmed ones are deleted long before it is reached. */
+    static long segmentBytes(long maxBytes) {
+        return Math.max(64 * 1024, Math.min(64L << 20, maxBytes / 8));
+    }
+
     private synchronized void startUp(Clock clock) {
         long interval = config.flushInterval().toNanos();
         // First run at once: installs the templates before any document is waiting.
@@ -106,32 +168,40 @@ public final class Indexer implements AutoCloseable {
         if (config.metricsPort() != IndexerConfig.METRICS_DISABLED) {
             metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics.registry());
         }
-        DocumentMapper mapper = new DocumentMapper(config.pingsStream(), config.agentsStream());
-        MessageRouter router = new MessageRouter(mapper, this::enqueue, metrics, clock);
-        BrokerIntake links = new BrokerIntake(config.brokers(), config.clientId(), config.persistentSession(),
+        spoolWriter.start();
+        DocumentMapper mapper = new DocumentMapper(config.pingsStream(), config.agentsStream(),
+                config.deadLetterStream(), DocumentMapper.DEFAULT_DEAD_LETTER_PAYLOAD);
+        MessageRouter router = new MessageRouter(mapper, this::enqueue, metrics, clock, config.maxMessageBytes());
+        BrokerIntake links = new BrokerIntake(config.brokers(), clientId, config.persistentSession(),
                 router, clock);
         intake = links;
         links.start();
-        LOG.info("indexer started: brokers {} as {} ({}), Elasticsearch {}, streams {} and {}, bulk {} docs every {} ms",
-                links.brokers(), config.clientId(), config.persistentSession() ? "persistent sessions"
-                        : "clean sessions: set --client-id to have brokers keep results while it is down",
-                config.elasticsearch(), config.pingsStream(), config.agentsStream(), config.bulkSize(),
-                config.flushInterval().toMillis());
+        LOG.info("indexer started: brokers {} as {} ({}), Elasticsearch {} ({}), streams {}, {} and {}, bulk {} docs "
+                + "every {} ms, spool {} (up to {} bytes)",
+                links.brokers(), clientId, config.persistentSession() ? "persistent sessions"
+                        : "clean sessions: set --spool-dir to have brokers keep results while it is down",
+                config.elasticsearch(), config.elasticsearchAuth(), config.pingsStream(), config.agentsStream(),
+                config.deadLetterStream(), config.bulkSize(), config.flushInterval().toMillis(), spool.directory(),
+                config.spoolMaxBytes());
     }
 
-    /** Called on the MQTT dispatch threads: a short lock on the buffer, never a wait for Elasticsearch. */
-    private void enqueue(IndexDocument doc) {
-        DocumentBuffer.AddResult added = buffer.add(doc);
-        if (added.dropped() > 0) {
-            metrics.dropped(added.dropped());
-            LOG.error("in-memory buffer full ({} documents): dropped the {} oldest", buffer.capacity(),
-                    added.dropped());
-        }
-        if (flusher.documentAdded(added.size())) {
+    /** Called on the MQTT dispatch threads: hands over to the spool writer, which acknowledges once it is durable. */
+    private void enqueue(IndexDocument doc, InboundMessage m) {
+        BrokerIntake links = intake;
+        spoolWriter.submit(doc, () -> {
+            if (links != null) {
+                links.ack(m);
+            }
+        });
+    }
+
+    /** Called by the spool writer after each durable group. */
+    private void spooled() {
+        if (flusher.documentAdded()) {
             try {
                 flushExecutor.execute(flusher::flushFullBatches);
             } catch (RejectedExecutionException e) {
-                LOG.debug("flush executor stopped; document left for the final flush");
+                LOG.debug("flush executor stopped; documents stay in the spool");
             }
         }
     }
@@ -141,9 +211,14 @@ public final class Indexer implements AutoCloseable {
         return config;
     }
 
+    /** The MQTT client id on every broker: the configured one, or the one kept in the spool directory. */
+    public String clientId() {
+        return clientId;
+    }
+
     /** Running totals (the figures of the metrics endpoint). */
     public IndexerStats stats() {
-        return metrics.snapshot(buffer.size());
+        return metrics.snapshot((int) Math.min(Integer.MAX_VALUE, spool.depth()));
     }
 
     /** The registry behind the metrics endpoint, to serve or inspect elsewhere. */
@@ -168,9 +243,10 @@ public final class Indexer implements AutoCloseable {
     }
 
     /**
-     * Stops in order: intake (links closed, so brokers keep queueing for the persistent sessions), a final flush
-     * bounded by {@link IndexerConfig#shutdownTimeout()}, the Elasticsearch client, the flush executor, the metrics
-     * endpoint. Idempotent; documents still in memory after the final flush are counted as dropped and logged.
+     * Stops in order: intake (links closed, so brokers keep queueing for the persistent sessions), the spool writer
+     * (what was handed over is spooled), a final flush bounded by {@link IndexerConfig#shutdownTimeout()}, the
+     * Elasticsearch client, the flush executor, the spool, the metrics endpoint. Idempotent. Documents the final flush
+     * could not write stay in the spool for the next start; with a temporary spool they are counted as dropped.
      */
     @Override
     public void close() {
@@ -185,15 +261,27 @@ public final class Indexer implements AutoCloseable {
             if (links != null) {
                 links.close();
             }
+            spoolWriter.close();
             finalFlush();
             sink.close();
             flushExecutor.shutdownNow();
+            bulkExecutor.shutdownNow();
             try {
                 if (!flushExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
                     LOG.warn("flush thread did not stop within 5 s");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            spool.close();
+            if (temporarySpool != null) {
+                long left = spool.depth();
+                if (left > 0) {
+                    metrics.dropped(left > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) left);
+                    LOG.error("shutdown: {} documents were not written to Elasticsearch and are lost with the "
+                            + "temporary spool; give a spool directory to keep them", left);
+                }
+                deleteRecursively(temporarySpool);
             }
             synchronized (this) {
                 if (metricsServer != null) {
@@ -229,19 +317,32 @@ public final class Indexer implements AutoCloseable {
             left = f.get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
-            left = buffer.size();
+            left = (int) Math.min(Integer.MAX_VALUE, spool.depth());
         } catch (ExecutionException e) {
             LOG.error("final flush failed", e.getCause());
-            left = buffer.size();
+            left = (int) Math.min(Integer.MAX_VALUE, spool.depth());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(true);
-            left = buffer.size();
+            left = (int) Math.min(Integer.MAX_VALUE, spool.depth());
         }
-        if (left > 0) {
-            metrics.dropped(left);
-            LOG.error("shutdown: {} documents could not be written to Elasticsearch within {} ms and are lost", left,
-                    timeout.toMillis());
+        if (left > 0 && temporarySpool == null) {
+            LOG.warn("shutdown: {} documents not yet in Elasticsearch stay in the spool {} for the next start", left,
+                    spool.directory());
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.debug("cannot delete {}: {}", p, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("cannot delete the temporary spool {}: {}", dir, e.toString());
         }
     }
 }

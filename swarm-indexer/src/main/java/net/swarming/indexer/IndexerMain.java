@@ -1,6 +1,7 @@
 package net.swarming.indexer;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +15,9 @@ import net.swarming.indexer.internal.cli.Converters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -24,6 +28,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "swarm-indexer", mixinStandardHelpOptions = true, versionProvider = SwarmVersion.class,
         sortOptions = false, usageHelpAutoWidth = true,
+        subcommands = {SetupCommand.class, WatchCommand.class, BenchmarkCommand.class},
         description = {
             "Listens to every MQTT broker of the swarm (ping/+ and rip/#) and writes the results into "
                     + "Elasticsearch data streams, in bulk.",
@@ -33,7 +38,11 @@ public final class IndexerMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexerMain.class);
 
-    @Parameters(arity = "1..*", paramLabel = "host[:port]", converter = Converters.Broker.class,
+    @Spec
+    CommandSpec spec;
+
+    // 0..* rather than 1..*: picocli would otherwise demand brokers before running a subcommand; call() checks.
+    @Parameters(arity = "0..*", paramLabel = "host[:port]", converter = Converters.Broker.class,
             description = "Brokers to listen to, each on its own connection (default port 1883).")
     List<BrokerAddress> brokers;
 
@@ -55,22 +64,47 @@ public final class IndexerMain implements Callable<Integer> {
     @Option(names = "--client-id", paramLabel = "ID",
             description = "MQTT client id on every broker. Giving one turns on persistent sessions (clean session "
                     + "false): brokers keep results for this indexer while it is down. Keep it stable across restarts "
-                    + "and unique per indexer. Default: swarm-indexer-<hostname>-<random>, with clean sessions.")
+                    + "and unique per indexer. Default: swarm-indexer-<hostname>-<random>, created once and kept in "
+                    + "the spool directory.")
     String clientId;
 
     @Option(names = "--bulk-size", paramLabel = "DOCS", defaultValue = "" + IndexerConfig.DEFAULT_BULK_SIZE,
             description = "Documents per bulk request; a full batch is sent at once. Default: ${DEFAULT-VALUE}.")
     int bulkSize;
 
+    @Option(names = "--bulk-concurrency", paramLabel = "N",
+            defaultValue = "" + IndexerConfig.DEFAULT_BULK_CONCURRENCY,
+            description = "Bulk requests sent at once. Default: ${DEFAULT-VALUE}.")
+    int bulkConcurrency;
+
     @Option(names = "--flush-interval", paramLabel = "DURATION", defaultValue = "1s",
             converter = Durations.Converter.class,
             description = "Longest wait before queued documents are sent (500ms, 1s, 2m…). Default: ${DEFAULT-VALUE}.")
     Duration flushInterval;
 
-    @Option(names = "--buffer-capacity", paramLabel = "DOCS", defaultValue = "" + IndexerConfig.DEFAULT_BUFFER_CAPACITY,
-            description = "Documents kept in memory while Elasticsearch is unreachable; beyond, the oldest are "
-                    + "dropped. Default: ${DEFAULT-VALUE}.")
-    int bufferCapacity;
+    @Option(names = "--spool-dir", paramLabel = "DIR", defaultValue = "swarm-indexer-spool",
+            description = "Directory of the durable spool between the brokers and Elasticsearch; it also keeps the "
+                    + "client id. One per indexer. Default: ${DEFAULT-VALUE}.")
+    Path spoolDir;
+
+    @Option(names = "--spool-max-size", paramLabel = "SIZE", defaultValue = "1g", converter = Converters.ByteSize.class,
+            description = "Most documents waiting in the spool for Elasticsearch (512m, 2g…); when reached, messages "
+                    + "are no longer acknowledged and the brokers hold them. Default: ${DEFAULT-VALUE}.")
+    long spoolMaxBytes;
+
+    @Option(names = "--dead-letter-stream", paramLabel = "NAME",
+            defaultValue = IndexerConfig.DEFAULT_DEAD_LETTER_STREAM,
+            description = "Data stream for messages that cannot be indexed; must start with swarm-deadletter-. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String deadLetterStream;
+
+    @Option(names = "--max-message-size", paramLabel = "SIZE", defaultValue = "64k",
+            converter = Converters.ByteSize.class,
+            description = "Larger messages go to the dead letters undecoded. Default: ${DEFAULT-VALUE}.")
+    long maxMessageBytes;
+
+    @Mixin
+    ElasticsearchOptions es = new ElasticsearchOptions();
 
     @Option(names = "--shutdown-timeout", paramLabel = "DURATION", defaultValue = "10s",
             converter = Durations.Converter.class,
@@ -102,8 +136,13 @@ public final class IndexerMain implements Callable<Integer> {
                 .agentsStream(agentsStream)
                 .clientId(clientId)
                 .bulkSize(bulkSize)
+                .bulkConcurrency(bulkConcurrency)
                 .flushInterval(flushInterval)
-                .bufferCapacity(bufferCapacity)
+                .spoolDir(spoolDir)
+                .spoolMaxBytes(spoolMaxBytes)
+                .deadLetterStream(deadLetterStream)
+                .maxMessageBytes((int) Math.min(Integer.MAX_VALUE, maxMessageBytes))
+                .elasticsearchAuth(es.auth())
                 .shutdownTimeout(shutdownTimeout)
                 .metricsHost(metricsHost)
                 .metricsPort(metricsPort)
@@ -112,6 +151,11 @@ public final class IndexerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (brokers == null || brokers.isEmpty()) {
+            spec.commandLine().getErr().println("Missing required parameter: 'host[:port]'");
+            spec.commandLine().usage(spec.commandLine().getErr());
+            return ExitCodes.USAGE;
+        }
         IndexerConfig cfg = toConfig();
         Indexer indexer = Indexer.start(cfg, Clock.systemUTC());
         Thread hook = new Thread(indexer::close, "swarm-indexer-shutdown");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import net.swarming.common.mqtt.BrokerAddress;
@@ -26,7 +27,9 @@ class IndexerConfigTest {
         assertEquals("swarm-agents-default", c.agentsStream());
         assertEquals(1000, c.bulkSize());
         assertEquals(Duration.ofSeconds(1), c.flushInterval());
-        assertEquals(100_000, c.bufferCapacity());
+        assertEquals(IndexerConfig.DEFAULT_SPOOL_MAX_BYTES, c.spoolMaxBytes());
+        assertEquals(null, c.spoolDir(), "embedded default: a temporary spool");
+        assertEquals("swarm-deadletter-default", c.deadLetterStream());
         assertEquals(9462, c.metricsPort());
         assertTrue(c.clientId().startsWith("swarm-indexer"), c.clientId());
         assertFalse(c.persistentSession(), "a random client id must not leave persistent sessions behind");
@@ -57,11 +60,25 @@ class IndexerConfigTest {
     }
 
     @Test
-    void whenBufferSmallerThanBulk_thenRefused() {
+    void whenSpoolTooSmallOrCredentialsMixed_thenRefusedNamingEach() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> valid().bulkSize(500).bufferCapacity(100).build());
+                () -> valid().spoolMaxBytes(1000).deadLetterStream("dead")
+                        .elasticsearchAuth(new ElasticsearchAuth("elastic", "pw", "a2V5", Path.of("/nonexistent.pem")))
+                        .build());
 
-        assertTrue(e.getMessage().contains("buffer-capacity: 100"), e.getMessage());
+        for (String key : List.of("spool-max-size: 1000", "dead-letter-stream: 'dead'", "elasticsearch-api-key",
+                "elasticsearch-ca: '/nonexistent.pem'")) {
+            assertTrue(e.getMessage().contains(key), "missing '" + key + "' in: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void whenSpoolDirGiven_thenClientIdLeftToTheSpoolAndSessionsPersistent() {
+        IndexerConfig c = valid().spoolDir(Path.of("/var/lib/swarm-indexer")).build();
+
+        assertEquals(null, c.clientId());
+        assertTrue(c.persistentSession());
+        assertEquals("basic auth as elastic", new ElasticsearchAuth("elastic", "secret", null, null).toString());
     }
 
     @Test

@@ -54,12 +54,12 @@ class IndexerIT {
 
     private final List<Indexer> indexers = new ArrayList<>();
 
-    private record Streams(String pings, String agents) {}
+    private record Streams(String pings, String agents, String deadLetters) {}
 
     private static Streams uniqueStreams() {
         String suffix = "it" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36)
                 .toLowerCase(Locale.ROOT);
-        return new Streams("swarm-pings-" + suffix, "swarm-agents-" + suffix);
+        return new Streams("swarm-pings-" + suffix, "swarm-agents-" + suffix, "swarm-deadletter-" + suffix);
     }
 
     private Indexer start(MosquittoBroker broker, ElasticsearchNode es, Streams streams) {
@@ -73,6 +73,7 @@ class IndexerIT {
                 .elasticsearch(List.of(IndexerConfig.parseElasticsearchUrl(es.url())))
                 .pingsStream(streams.pings())
                 .agentsStream(streams.agents())
+                .deadLetterStream(streams.deadLetters())
                 .clientId("indexer-" + streams.pings())
                 .bulkSize(50)
                 .flushInterval(Duration.ofMillis(200))
@@ -230,20 +231,34 @@ class IndexerIT {
     }
 
     @Test
-    void whenGarbagePublished_thenCountedAndLaterMessagesStillIndexed(MosquittoBroker broker, ElasticsearchNode es) {
+    void whenPoisonPublished_thenDeadLettersWithReasonTopicBrokerAndCappedPayload(MosquittoBroker broker,
+            ElasticsearchNode es) throws Exception {
         Streams s = uniqueStreams();
-        Indexer indexer = start(broker, es, s);
+        Indexer indexer = start(broker, es, s, b -> b.maxMessageBytes(1000));
 
         publish(broker, "ping/127.0.0.1", "this is not json");
         publish(broker, "ping/127.0.0.1", "[\"bee1\", \"maybe\", {}]");
         publish(broker, "ping/127.0.0.1", "{\"v\": 2, \"agent\": \"bee1\", \"status\": \"ok\", \"loss\": 250}");
         publish(broker, "rip/whatever", "");
+        publish(broker, "ping/127.0.0.1", "[\"" + "x".repeat(6000) + "\"]");
         publish(broker, "ping/127.0.0.1", ORIGINAL_OK);
 
         awaitCount(es, s.pings(), 1);
-        await().atMost(WAIT).until(() -> indexer.stats().badMessages() == 4);
-        assertEquals(5, indexer.stats().messages());
+        awaitCount(es, s.deadLetters(), 5);
+        assertEquals(5, indexer.stats().badMessages());
+        assertEquals(6, indexer.stats().messages());
         assertEquals(0, count(es, s.agents()));
+
+        JsonNode notJson = sources(es, s.deadLetters(), "event.reason", "not_json").get(0);
+        assertEquals("ping/127.0.0.1", notJson.path("swarm").path("topic").asText());
+        assertEquals(broker.hostPort(), notJson.path("swarm").path("broker").asText());
+        assertEquals("this is not json", notJson.path("swarm").path("payload").asText());
+        assertFalse(notJson.path("swarm").path("payload_truncated").asBoolean());
+        assertEquals(1, sources(es, s.deadLetters(), "event.reason", "unknown_topic").size());
+        JsonNode oversized = sources(es, s.deadLetters(), "event.reason", "oversized").get(0);
+        assertEquals(6004, oversized.path("swarm").path("payload_bytes").asInt());
+        assertTrue(oversized.path("swarm").path("payload_truncated").asBoolean());
+        assertEquals(4096, oversized.path("swarm").path("payload").asText().length());
     }
 
     @Test
@@ -276,7 +291,7 @@ class IndexerIT {
         awaitCount(es, before.pings(), 26);
         awaitCount(es, late.pings(), 21);
         assertEquals(0, running.stats().documentsDropped());
-        assertEquals(0, running.stats().queueDepth());
+        await().atMost(WAIT).until(() -> running.stats().queueDepth() == 0);
         assertEquals(26, running.stats().documentsWritten() + running.stats().duplicates());
     }
 
@@ -303,6 +318,8 @@ class IndexerIT {
         publish(broker, "ping/127.0.0.1", ORIGINAL_OK);
         publish(broker, "ping/127.0.0.1", "garbage");
         awaitCount(es, s.pings(), 1);
+        awaitCount(es, s.deadLetters(), 1);
+        await().atMost(WAIT).until(() -> indexer.stats().documentsWritten() == 2);
 
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + indexer.metricsPort() + "/metrics")).build(),
@@ -312,11 +329,13 @@ class IndexerIT {
         assertEquals(200, response.statusCode());
         for (String line : List.of(
                 "swarm_indexer_messages_total{broker=\"" + broker.hostPort() + "\"} 2.0",
-                "swarm_indexer_documents_written_total 1.0",
+                "swarm_indexer_documents_written_total 2.0",
                 "swarm_indexer_duplicates_total 0.0",
                 "swarm_indexer_bad_messages_total{reason=\"not_json\"} 1.0",
                 "swarm_indexer_es_errors_total{kind=\"request\"} 0.0",
                 "swarm_indexer_queue_depth 0.0",
+                "swarm_indexer_spool_full 0.0",
+                "swarm_indexer_unacknowledged_messages 0.0",
                 "swarm_indexer_broker_connected{broker=\"" + broker.hostPort() + "\"} 1.0",
                 "swarm_indexer_bulk_seconds_count")) {
             assertTrue(text.contains(line), "no '" + line + "' in:\n" + text);

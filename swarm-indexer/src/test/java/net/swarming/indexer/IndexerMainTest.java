@@ -110,4 +110,31 @@ class IndexerMainTest {
 
         assertTrue(err.toString().contains("bulksize"), err.toString());
     }
+
+    @Test
+    void whenSubcommandHelp_thenItsUsageWithoutAskingForBrokersOfTheIndexer() {
+        assertEquals(ExitCodes.OK, run("setup", "--help"));
+        assertTrue(out.toString().contains("--elasticsearch-api-key"), out.toString());
+        assertEquals(ExitCodes.OK, run("watch", "--help"));
+        assertTrue(out.toString().contains("--follow"), out.toString());
+        assertEquals(ExitCodes.OK, run("benchmark", "--help"));
+        assertTrue(out.toString().contains("--lag-rate"), out.toString());
+    }
+
+    @Test
+    void whenWatchWithoutTargetsOrFollowWithoutFile_thenExit2() {
+        assertEquals(ExitCodes.USAGE, run("watch", "queen"));
+        assertTrue(err.toString().contains("no targets"), err.toString());
+        assertEquals(ExitCodes.USAGE, run("watch", "--follow", "-t", "free.fr", "queen"));
+        assertTrue(err.toString().contains("--follow needs --file"), err.toString());
+    }
+
+    @Test
+    void whenSpoolSizeHasAUnit_thenParsedAndBadOneNamed() {
+        assertEquals(ExitCodes.USAGE, run("--spool-max-size", "lots", "queen"));
+        assertTrue(err.toString().contains("'lots' is not a size"), err.toString());
+        assertEquals(512L << 20, net.swarming.indexer.internal.cli.Converters.parseBytes("512m"));
+        assertEquals(2L << 30, net.swarming.indexer.internal.cli.Converters.parseBytes("2G"));
+        assertEquals(1000L, net.swarming.indexer.internal.cli.Converters.parseBytes("1000"));
+    }
 }

@@ -6,7 +6,9 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import net.swarming.indexer.IndexerStats;
 
@@ -37,6 +39,9 @@ public final class IndexerMetrics {
     private final LongAdder itemErrorsTotal = new LongAdder();
     private final LongAdder requestErrorsTotal = new LongAdder();
     private final LongAdder droppedTotal = new LongAdder();
+    private volatile LongSupplier spoolBytes;
+    private volatile BooleanSupplier spoolFull;
+    private volatile IntSupplier unacknowledged;
 
     /**
      * @param brokers broker labels, pre-registered at zero so dashboards see every broker from the start
@@ -54,14 +59,14 @@ public final class IndexerMetrics {
                 .help("Documents Elasticsearch already had (409 on a deterministic _id: a redelivery)")
                 .register(registry);
         badMessages = Counter.builder().name("swarm_indexer_bad_messages_total")
-                .help("MQTT messages that could not be turned into documents, by reason")
+                .help("MQTT messages that could not be indexed and went to the dead-letter stream, by reason")
                 .labelNames("reason").register(registry);
         esErrors = Counter.builder().name("swarm_indexer_es_errors_total")
                 .help("Elasticsearch failures: whole requests (request), refused documents (item), template"
                         + " installation attempts (template)")
                 .labelNames("kind").register(registry);
         dropped = Counter.builder().name("swarm_indexer_documents_dropped_total")
-                .help("Documents dropped from the in-memory buffer (full during an outage, or left at shutdown)")
+                .help("Documents lost: left unwritten in a temporary spool at shutdown")
                 .register(registry);
         bulkSeconds = Histogram.builder().name("swarm_indexer_bulk_seconds")
                 .help("Duration of _bulk requests, failed ones included")
@@ -69,7 +74,7 @@ public final class IndexerMetrics {
                 .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
                 .register(registry);
         GaugeWithCallback.builder().name("swarm_indexer_queue_depth")
-                .help("Documents waiting in memory for Elasticsearch")
+                .help("Documents waiting in the spool for Elasticsearch (spool depth)")
                 .callback(cb -> cb.call(queueDepth.getAsInt()))
                 .register(registry);
         GaugeWithCallback.builder().name("swarm_indexer_broker_connected")
@@ -87,6 +92,25 @@ public final class IndexerMetrics {
         for (String kind : List.of(ES_ERROR_REQUEST, ES_ERROR_ITEM, ES_ERROR_TEMPLATE)) {
             esErrors.initLabelValues(kind);
         }
+    }
+
+    /** Adds the spool gauges: bytes on disk and whether it is full (acknowledgements held back). */
+    public void registerSpool(LongSupplier bytes, BooleanSupplier full, IntSupplier unacknowledged) {
+        this.spoolBytes = bytes;
+        this.spoolFull = full;
+        this.unacknowledged = unacknowledged;
+        GaugeWithCallback.builder().name("swarm_indexer_unacknowledged_messages")
+                .help("MQTT messages received and not yet acknowledged (not yet durable in the spool)")
+                .callback(cb -> cb.call(unacknowledged.getAsInt()))
+                .register(registry);
+        GaugeWithCallback.builder().name("swarm_indexer_spool_bytes")
+                .help("Bytes of spool segment files on disk")
+                .callback(cb -> cb.call(bytes.getAsLong()))
+                .register(registry);
+        GaugeWithCallback.builder().name("swarm_indexer_spool_full")
+                .help("1 while the spool is at its disk limit and messages are not acknowledged, else 0")
+                .callback(cb -> cb.call(full.getAsBoolean() ? 1 : 0))
+                .register(registry);
     }
 
     public PrometheusRegistry registry() {
@@ -146,6 +170,8 @@ public final class IndexerMetrics {
 
     public IndexerStats snapshot(int queueDepth) {
         return new IndexerStats(messagesTotal.sum(), badTotal.sum(), writtenTotal.sum(), duplicatesTotal.sum(),
-                itemErrorsTotal.sum(), requestErrorsTotal.sum(), droppedTotal.sum(), queueDepth);
+                itemErrorsTotal.sum(), requestErrorsTotal.sum(), droppedTotal.sum(), queueDepth,
+                spoolBytes == null ? 0 : spoolBytes.getAsLong(), spoolFull != null && spoolFull.getAsBoolean(),
+                unacknowledged == null ? 0 : unacknowledged.getAsInt());
     }
 }

@@ -31,10 +31,59 @@ public final class DocumentMapper {
 
     private final String pingsStream;
     private final String agentsStream;
+    private final String deadLetterStream;
+    private final int maxDeadLetterPayload;
+
+    /** Most bytes of a bad message's payload kept in its dead-letter document. */
+    public static final int DEFAULT_DEAD_LETTER_PAYLOAD = 4096;
 
     public DocumentMapper(String pingsStream, String agentsStream) {
+        this(pingsStream, agentsStream, "swarm-deadletter-default", DEFAULT_DEAD_LETTER_PAYLOAD);
+    }
+
+    public DocumentMapper(String pingsStream, String agentsStream, String deadLetterStream, int maxDeadLetterPayload) {
         this.pingsStream = Objects.requireNonNull(pingsStream, "pingsStream");
         this.agentsStream = Objects.requireNonNull(agentsStream, "agentsStream");
+        this.deadLetterStream = Objects.requireNonNull(deadLetterStream, "deadLetterStream");
+        this.maxDeadLetterPayload = maxDeadLetterPayload;
+    }
+
+    /**
+     * The dead-letter document for a message that could not be indexed: why, where it came from, and the start of its
+     * payload (at most {@code maxDeadLetterPayload} bytes, decoded as UTF-8 with replacement characters). Auto id.
+     */
+    public IndexDocument deadLetter(String topic, byte[] payload, String broker, String reason, String detail,
+                                    Instant received) {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("@timestamp", format(received));
+        ObjectNode event = doc.putObject("event");
+        event.put("ingested", format(received));
+        event.put("reason", reason);
+        ObjectNode error = doc.putObject("error");
+        error.put("type", reason);
+        error.put("message", detail == null ? "" : detail.length() > 1000 ? detail.substring(0, 1000) : detail);
+        ObjectNode swarm = doc.putObject("swarm");
+        swarm.put("broker", broker);
+        swarm.put("topic", topic);
+        int kept = Math.min(payload.length, maxDeadLetterPayload);
+        swarm.put("payload", new String(payload, 0, kept, java.nio.charset.StandardCharsets.UTF_8));
+        swarm.put("payload_bytes", payload.length);
+        swarm.put("payload_truncated", kept < payload.length);
+        return new IndexDocument(deadLetterStream, null, bytes(doc));
+    }
+
+    /**
+     * The presence document for an agent's birth message: the agent connected. Auto id.
+     */
+    public IndexDocument birth(String agent, String broker, Instant received) {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("@timestamp", format(received));
+        ObjectNode event = doc.putObject("event");
+        event.put("ingested", format(received));
+        event.put("action", "birth");
+        doc.putObject("observer").put("name", agent);
+        doc.putObject("swarm").put("broker", broker);
+        return new IndexDocument(agentsStream, null, bytes(doc));
     }
 
     /**

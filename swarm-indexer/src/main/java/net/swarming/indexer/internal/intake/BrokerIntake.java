@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.LinkState;
 import net.swarming.common.mqtt.MessageHandler;
 import net.swarming.common.mqtt.MqttLink;
@@ -19,13 +20,14 @@ import org.slf4j.LoggerFactory;
 /**
  * One MQTT link per broker, like the original indexer: every broker relays only what its own agents publish, so an
  * indexer must listen to all of them. With a persistent session (clean session false, stable client id) each broker
- * queues QoS 1 results while the indexer is away.
+ * queues QoS 1 results while the indexer is away. Acknowledgements are manual: a message is acknowledged only once its
+ * document is durable in the spool.
  */
 public final class BrokerIntake implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BrokerIntake.class);
 
-    /** QoS 1: the original asked for 2, but agents publish at 1 and Paho's manual acks (coming) only work with 1. */
+    /** QoS 1: the original asked for 2, but agents publish at 1 and Paho's manual acks only work with 1. */
     public static final int QOS = 1;
 
     private final Map<String, MqttLink> links = new LinkedHashMap<>();
@@ -41,8 +43,8 @@ public final class BrokerIntake implements AutoCloseable {
                     .cleanSession(!persistentSession)
                     .keepAlive(Duration.ofSeconds(60))
                     .subscriptions(List.of(new Subscription(Topics.PING_FILTER, QOS),
-                            new Subscription(Topics.RIP_FILTER, QOS)))
-                    .manualAcks(false)
+                            new Subscription(Topics.RIP_FILTER, QOS), new Subscription(Topics.BIRTH_FILTER, QOS)))
+                    .manualAcks(true)
                     .build();
             links.put(broker.toString(), new MqttLink(config, handler, clock));
         }
@@ -52,7 +54,19 @@ public final class BrokerIntake implements AutoCloseable {
     public synchronized void start() {
         for (Map.Entry<String, MqttLink> e : links.entrySet()) {
             e.getValue().start();
-            LOG.info("listening to broker {} for {} and {}", e.getKey(), Topics.PING_FILTER, Topics.RIP_FILTER);
+            LOG.info("listening to broker {} for {}, {} and {}", e.getKey(), Topics.PING_FILTER, Topics.RIP_FILTER,
+                    Topics.BIRTH_FILTER);
+        }
+    }
+
+    /**
+     * Acknowledges a message to the broker it came from, on the connection it came on (a message of an earlier
+     * connection is not acknowledged: the broker sends it again). Any thread.
+     */
+    public void ack(InboundMessage m) {
+        MqttLink link = links.get(m.broker().toString());
+        if (link != null) {
+            link.ack(m);
         }
     }
 

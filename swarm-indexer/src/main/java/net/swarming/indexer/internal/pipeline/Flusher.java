@@ -1,22 +1,30 @@
 package net.swarming.indexer.internal.pipeline;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import net.swarming.indexer.internal.IndexerMetrics;
 import net.swarming.indexer.internal.document.IndexDocument;
+import net.swarming.indexer.internal.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves documents from the {@link DocumentBuffer} to the {@link DocumentSink} in batches of at most {@code bulkSize}.
- * Every method except {@link #documentAdded} runs on the single flush executor, so its state needs no locks.
+ * Moves documents from the {@link Spool} to the {@link DocumentSink} in batches of at most {@code bulkSize}, and
+ * commits them in the spool once the sink answered for every one of them. Every method except {@link #documentAdded}
+ * runs on the single flush executor, so its state needs no locks.
  *
- * <p>A batch whose request failed as a whole goes back to the head of the buffer and is retried after a capped
- * exponential backoff; deterministic ids make the retry harmless if the failed request was in fact indexed.
+ * <p>A batch whose request failed as a whole is read again from the spool and retried after a capped exponential
+ * backoff; documents pushed back one by one (429, 5xx) are retried alone. Deterministic ids make a retry harmless if
+ * the failed request was in fact indexed (the document comes back as a duplicate).
  */
 public final class Flusher {
 
@@ -26,10 +34,12 @@ public final class Flusher {
     /** While Elasticsearch stays down, one WARN line per this period rather than one per attempt. */
     static final Duration OUTAGE_LOG_PERIOD = Duration.ofSeconds(30);
 
-    private final DocumentBuffer buffer;
+    private final Spool spool;
     private final DocumentSink sink;
     private final IndexerMetrics metrics;
     private final int bulkSize;
+    private final int concurrency;
+    private final ExecutorService bulkExecutor;
     private final long maxBackoffNanos;
     private final LongSupplier nanoTime;
     private final AtomicBoolean sizeFlushPending = new AtomicBoolean();
@@ -40,10 +50,29 @@ public final class Flusher {
     private int failedAttempts;
     private long outageStartNanos;
     private long lastOutageLogNanos;
+    /** Documents of the current batch Elasticsearch pushed back, to send again before reading further. */
+    private List<IndexDocument> retry;
+    private Spool.Position batchEnd;
+    private int batchCount;
 
-    public Flusher(DocumentBuffer buffer, DocumentSink sink, IndexerMetrics metrics, int bulkSize,
+    /** One request at a time, on the calling thread. */
+    public Flusher(Spool spool, DocumentSink sink, IndexerMetrics metrics, int bulkSize,
                    Duration maxBackoff, LongSupplier nanoTime) {
-        this.buffer = Objects.requireNonNull(buffer, "buffer");
+        this(spool, sink, metrics, bulkSize, 1, null, maxBackoff, nanoTime);
+    }
+
+    /**
+     * @param concurrency bulk requests of {@code bulkSize} documents kept in flight at once on {@code bulkExecutor}
+     * @param bulkExecutor runs the parallel requests; null only with {@code concurrency} 1
+     */
+    public Flusher(Spool spool, DocumentSink sink, IndexerMetrics metrics, int bulkSize, int concurrency,
+                   ExecutorService bulkExecutor, Duration maxBackoff, LongSupplier nanoTime) {
+        if (concurrency < 1 || (concurrency > 1 && bulkExecutor == null)) {
+            throw new IllegalArgumentException("concurrency " + concurrency + " needs an executor when above 1");
+        }
+        this.concurrency = concurrency;
+        this.bulkExecutor = bulkExecutor;
+        this.spool = Objects.requireNonNull(spool, "spool");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.bulkSize = bulkSize;
@@ -52,11 +81,11 @@ public final class Flusher {
     }
 
     /**
-     * Called by intake after adding a document (any thread): true when the caller should schedule
+     * Called after documents were spooled (any thread): true when the caller should schedule
      * {@link #flushFullBatches()}, i.e. a full batch is waiting and no such flush is already scheduled.
      */
-    public boolean documentAdded(int sizeAfter) {
-        return sizeAfter >= bulkSize && sizeFlushPending.compareAndSet(false, true);
+    public boolean documentAdded() {
+        return spool.depth() >= bulkSize && sizeFlushPending.compareAndSet(false, true);
     }
 
     /** Periodic task: sends everything queued. Never throws, so the schedule survives anything. */
@@ -81,7 +110,7 @@ public final class Flusher {
     /**
      * Shutdown: sends everything, ignoring the backoff and retrying until {@code timeout} runs out.
      *
-     * @return documents still buffered (not written) when it gave up; 0 when everything went out
+     * @return documents left in the spool (for the next start) when it gave up; 0 when everything went out
      */
     public int finalFlush(Duration timeout) {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
@@ -92,7 +121,7 @@ public final class Flusher {
             } catch (Throwable t) {
                 LOG.error("final flush failed unexpectedly", t);
             }
-            int left = buffer.size();
+            int left = (int) Math.min(Integer.MAX_VALUE, spool.depth());
             long now = nanoTime.getAsLong();
             if (left == 0 || now >= deadline) {
                 return left;
@@ -102,7 +131,7 @@ public final class Flusher {
                 TimeUnit.NANOSECONDS.sleep(pause);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return buffer.size();
+                return (int) Math.min(Integer.MAX_VALUE, spool.depth());
             }
         }
     }
@@ -112,7 +141,7 @@ public final class Flusher {
             return;
         }
         if (!prepared) {
-            if (buffer.size() == 0 && fullBatchesOnly) {
+            if (spool.depth() == 0 && fullBatchesOnly) {
                 return;
             }
             try {
@@ -124,43 +153,167 @@ public final class Flusher {
                 return;
             }
         }
+        if (concurrency > 1) {
+            drainPipelined(fullBatchesOnly);
+            return;
+        }
         while (!Thread.currentThread().isInterrupted()) {
-            if (fullBatchesOnly && buffer.size() < bulkSize) {
-                return;
-            }
-            List<IndexDocument> batch = buffer.poll(bulkSize);
-            if (batch.isEmpty()) {
-                return;
+            List<IndexDocument> batch;
+            if (retry != null) {
+                batch = retry;
+            } else {
+                if (fullBatchesOnly && spool.depth() < bulkSize) {
+                    return;
+                }
+                Spool.Batch read;
+                try {
+                    read = spool.read(bulkSize);
+                } catch (IOException | RuntimeException e) {
+                    spool.rewind();
+                    LOG.error("cannot read the spool {}: {}", spool.directory(), e.toString());
+                    backOff();
+                    return;
+                }
+                if (read.documents().isEmpty()) {
+                    return;
+                }
+                batch = read.documents();
+                batchEnd = read.end();
+                batchCount = batch.size();
             }
             BulkOutcome outcome;
             long start = nanoTime.getAsLong();
             try {
                 outcome = sink.write(batch);
             } catch (SinkUnavailableException | RuntimeException e) {
-                // Whatever went wrong, the batch is still ours: put it back rather than lose it.
+                // Whatever went wrong, the batch is still in the spool: read it again after the backoff.
                 metrics.bulkSeconds((nanoTime.getAsLong() - start) / 1e9);
                 metrics.requestError();
-                metrics.dropped(buffer.requeue(batch));
+                retry = null;
+                spool.rewind();
                 failed(e, "bulk request of " + batch.size() + " documents failed");
                 return;
             }
             long tookNanos = nanoTime.getAsLong() - start;
             metrics.bulkSeconds(tookNanos / 1e9);
             if (LOG.isDebugEnabled()) {
-                LOG.debug("bulk of {} documents in {} ms: {} written, {} duplicates, {} refused, {} to retry; {} queued",
+                LOG.debug("bulk of {} documents in {} ms: {} written, {} duplicates, {} refused, {} to retry; {} spooled",
                         batch.size(), TimeUnit.NANOSECONDS.toMillis(tookNanos), outcome.written(),
-                        outcome.duplicates(), outcome.failed(), outcome.retry().size(), buffer.size());
+                        outcome.duplicates(), outcome.failed(), outcome.retry().size(), spool.depth());
             }
             metrics.written(outcome.written());
             metrics.duplicates(outcome.duplicates());
             metrics.itemErrors(outcome.failed());
             if (!outcome.retry().isEmpty()) {
                 // Elasticsearch pushed back on some documents (429/5xx): keep them and slow down.
-                metrics.dropped(buffer.requeue(outcome.retry()));
+                retry = outcome.retry();
                 backOff();
                 return;
             }
+            retry = null;
+            try {
+                spool.commit(batchEnd, batchCount);
+            } catch (IOException e) {
+                LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
+                        spool.directory(), e.toString());
+            }
             recovered();
+        }
+    }
+
+    /** A bulk request on its way: its documents, where they end in the spool, and its answer to come. */
+    private record InFlight(int count, Spool.Position end, Future<BulkOutcome> result, long startNanos) {}
+
+    /**
+     * Keeps up to {@code concurrency} requests of {@code bulkSize} documents in flight, reading the next batch as soon as
+     * one answers, and commits them in spool order. After any failure (a request failed as a whole, or items pushed
+     * back with 429/5xx) nothing more is sent or committed: once every request has answered, the spool is rewound to
+     * the last commit and read again after the backoff; documents already written then come back as duplicates.
+     */
+    private void drainPipelined(boolean fullBatchesOnly) {
+        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+        long inFlightDocs = 0;
+        boolean stop = false;
+        Exception failure = null;
+        boolean pushedBack = false;
+        while (true) {
+            while (!stop && inFlight.size() < concurrency && !Thread.currentThread().isInterrupted()) {
+                if (fullBatchesOnly && spool.depth() - inFlightDocs < bulkSize) {
+                    break;
+                }
+                Spool.Batch read;
+                try {
+                    read = spool.read(bulkSize);
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("cannot read the spool {}: {}", spool.directory(), e.toString());
+                    stop = true;
+                    pushedBack = true;
+                    break;
+                }
+                if (read.documents().isEmpty()) {
+                    break;
+                }
+                List<IndexDocument> docs = read.documents();
+                inFlight.add(new InFlight(docs.size(), read.end(), bulkExecutor.submit(() -> sink.write(docs)),
+                        nanoTime.getAsLong()));
+                inFlightDocs += docs.size();
+            }
+            InFlight head = inFlight.poll();
+            if (head == null) {
+                break;
+            }
+            inFlightDocs -= head.count();
+            BulkOutcome outcome;
+            try {
+                outcome = head.result().get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                inFlight.forEach(f -> f.result().cancel(true));
+                inFlight.clear();
+                spool.rewind();
+                return;
+            } catch (ExecutionException e) {
+                metrics.bulkSeconds((nanoTime.getAsLong() - head.startNanos()) / 1e9);
+                metrics.requestError();
+                Throwable cause = e.getCause();
+                if (failure == null) {
+                    failure = cause instanceof Exception ex ? ex : new IllegalStateException(cause);
+                }
+                stop = true;
+                continue;
+            }
+            long tookNanos = nanoTime.getAsLong() - head.startNanos();
+            metrics.bulkSeconds(tookNanos / 1e9);
+            metrics.written(outcome.written());
+            metrics.duplicates(outcome.duplicates());
+            metrics.itemErrors(outcome.failed());
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("bulk of {} documents in {} ms: {} written, {} duplicates, {} refused, {} to retry; {} spooled",
+                        head.count(), TimeUnit.NANOSECONDS.toMillis(tookNanos), outcome.written(),
+                        outcome.duplicates(), outcome.failed(), outcome.retry().size(), spool.depth());
+            }
+            if (!outcome.retry().isEmpty()) {
+                stop = true;
+                pushedBack = true;
+            }
+            if (stop) {
+                continue;
+            }
+            try {
+                spool.commit(head.end(), head.count());
+            } catch (IOException e) {
+                LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
+                        spool.directory(), e.toString());
+            }
+            recovered();
+        }
+        if (failure != null || pushedBack) {
+            spool.rewind();
+            if (failure != null) {
+                failed(failure, "bulk request failed");
+            } else {
+                backOff();
+            }
         }
     }
 
@@ -176,13 +329,13 @@ public final class Flusher {
         if (failedAttempts == 1) {
             outageStartNanos = now;
             lastOutageLogNanos = now;
-            LOG.error("Elasticsearch unavailable: {}: {}; {} documents kept in memory, retrying in {} ms", what,
-                    cause, buffer.size(), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+            LOG.error("Elasticsearch unavailable: {}: {}; {} documents kept in the spool, retrying in {} ms", what,
+                    cause, spool.depth(), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
         } else if (now - lastOutageLogNanos >= OUTAGE_LOG_PERIOD.toNanos()) {
             lastOutageLogNanos = now;
-            LOG.warn("Elasticsearch still unavailable after {} attempts ({} s): {}: {}; {} documents in memory",
+            LOG.warn("Elasticsearch still unavailable after {} attempts ({} s): {}: {}; {} documents in the spool",
                     failedAttempts, TimeUnit.NANOSECONDS.toSeconds(now - outageStartNanos), what, cause,
-                    buffer.size());
+                    spool.depth());
         } else {
             LOG.debug("Elasticsearch still unavailable (attempt {}): {}", failedAttempts, cause);
         }

@@ -13,6 +13,21 @@ import co.elastic.clients.transport.rest_client.RestClientTransport;
 import co.elastic.clients.util.BinaryData;
 import co.elastic.clients.util.ContentType;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import net.swarming.indexer.ElasticsearchAuth;
+import org.apache.http.Header;
+import org.apache.http.auth.AuthScope;
+import org.apache.http.auth.UsernamePasswordCredentials;
+import org.apache.http.impl.client.BasicCredentialsProvider;
+import org.apache.http.message.BasicHeader;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,7 +66,7 @@ public final class ElasticsearchSink implements DocumentSink {
     private final String hosts;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    public ElasticsearchSink(List<URI> urls) {
+    public ElasticsearchSink(List<URI> urls, ElasticsearchAuth auth) {
         HttpHost[] hostArray = new HttpHost[urls.size()];
         for (int i = 0; i < hostArray.length; i++) {
             URI u = urls.get(i);
@@ -62,6 +77,22 @@ public final class ElasticsearchSink implements DocumentSink {
                 .setRequestConfigCallback(rc -> rc
                         .setConnectTimeout(CONNECT_TIMEOUT_MS)
                         .setSocketTimeout(SOCKET_TIMEOUT_MS));
+        if (auth.apiKey() != null) {
+            builder.setDefaultHeaders(new Header[] {new BasicHeader("Authorization", "ApiKey " + auth.apiKey())});
+        }
+        SSLContext ssl = auth.caFile() == null ? null : sslContext(auth.caFile());
+        builder.setHttpClientConfigCallback(hc -> {
+            if (auth.username() != null) {
+                BasicCredentialsProvider credentials = new BasicCredentialsProvider();
+                credentials.setCredentials(AuthScope.ANY,
+                        new UsernamePasswordCredentials(auth.username(), auth.password()));
+                hc.setDefaultCredentialsProvider(credentials);
+            }
+            if (ssl != null) {
+                hc.setSSLContext(ssl);
+            }
+            return hc;
+        });
         String path = urls.get(0).getPath();
         if (path != null && !path.isEmpty() && !path.equals("/")) {
             builder.setPathPrefix(path);
@@ -69,6 +100,34 @@ public final class ElasticsearchSink implements DocumentSink {
         this.transport = new RestClientTransport(builder.build(), new JacksonJsonpMapper());
         this.client = new ElasticsearchClient(transport);
         this.hosts = urls.toString();
+    }
+
+    /** Trusts exactly the CA certificates of a PEM file. */
+    static SSLContext sslContext(Path caFile) {
+        try (InputStream in = Files.newInputStream(caFile)) {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalArgumentException("elasticsearch-ca: no certificate in " + caFile);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("elasticsearch-ca: cannot read CA certificates from " + caFile + ": "
+                    + e, e);
+        }
+    }
+
+    /** The low-level client, for requests the typed client does not cover (setup, benchmark). */
+    public ElasticsearchClient client() {
+        return client;
     }
 
     @Override

@@ -32,12 +32,13 @@ public final class IndexTemplates {
     /** One template: its name, its body as sent to {@code PUT _index_template/<name>}, and its version. */
     public record Template(String name, String body, long version) {}
 
-    public static final List<Template> ALL = List.of(load("swarm-pings"), load("swarm-agents"));
+    public static final List<Template> ALL = List.of(load("swarm-pings"), load("swarm-agents"),
+            load("swarm-deadletter"));
 
     private IndexTemplates() {}
 
     /** Installs every template; throws on the first failure so the caller retries the lot later. */
-    static void install(ElasticsearchClient client) throws IOException {
+    public static void install(ElasticsearchClient client) throws IOException {
         for (Template t : ALL) {
             Long installed = installedVersion(client, t.name());
             if (installed != null && installed > t.version()) {

@@ -71,7 +71,7 @@ class ElasticsearchSinkTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ElasticsearchSink sink = new ElasticsearchSink(List.of(URI.create("http://127.0.0.1:" + port)));
+        ElasticsearchSink sink = new ElasticsearchSink(List.of(URI.create("http://127.0.0.1:" + port)), net.swarming.indexer.ElasticsearchAuth.NONE);
         try {
             SinkUnavailableException e = assertThrows(SinkUnavailableException.class, () -> sink.write(List.of(doc(1))));
             assertTrue(e.getMessage().contains("_bulk"), e.getMessage());
@@ -83,8 +83,8 @@ class ElasticsearchSinkTest {
     }
 
     @Test
-    void whenTemplatesLoaded_thenBothPresentWithVersions() {
-        assertEquals(List.of("swarm-pings", "swarm-agents"),
+    void whenTemplatesLoaded_thenAllPresentWithVersions() {
+        assertEquals(List.of("swarm-pings", "swarm-agents", "swarm-deadletter"),
                 IndexTemplates.ALL.stream().map(IndexTemplates.Template::name).toList());
         IndexTemplates.ALL.forEach(t -> assertTrue(t.version() >= 1, t.name()));
         IndexTemplates.ALL.forEach(t -> assertTrue(t.body().contains("\"" + t.name() + "-*\""), t.name()));

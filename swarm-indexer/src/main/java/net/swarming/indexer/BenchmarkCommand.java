@@ -1,0 +1,420 @@
+package net.swarming.indexer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.MqttLink;
+import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.wire.PingCodec;
+import net.swarming.common.wire.PingResult;
+import net.swarming.common.wire.ProbeType;
+import net.swarming.common.wire.Topics;
+import net.swarming.indexer.internal.cli.Converters;
+import net.swarming.indexer.internal.document.DocumentMapper;
+import net.swarming.indexer.internal.document.IndexDocument;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code swarm-indexer benchmark}: in one run, the same N results (1) as documents through a plain {@code _bulk} loop
+ * (prepared NDJSON, {@code create} with the same ids, as many parallel requests as the indexer uses) and (2) as MQTT
+ * messages through a broker and an in-process indexer with its spool, into the same Elasticsearch node; prints both
+ * rates and their ratio, then measures the lag from publish to searchable at a steady rate, and writes a report.
+ */
+@Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = "Indexer throughput against a raw _bulk loop on the same node, and publish-to-searchable lag.")
+public final class BenchmarkCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "1", paramLabel = "host[:port]", converter = Converters.Broker.class,
+            description = "The broker to publish through (use one with max_queued_messages 0).")
+    BrokerAddress broker;
+
+    @Option(names = "--elasticsearch", paramLabel = "URL", converter = Converters.ElasticsearchUrl.class,
+            defaultValue = "http://localhost:9200", description = "Elasticsearch node. Default: ${DEFAULT-VALUE}.")
+    URI elasticsearch;
+
+    @Option(names = "--results", paramLabel = "N", defaultValue = "100000",
+            description = "Results per run. Default: ${DEFAULT-VALUE}.")
+    int results;
+
+    @Option(names = "--bulk-size", paramLabel = "DOCS", defaultValue = "" + IndexerConfig.DEFAULT_BULK_SIZE,
+            description = "Documents per bulk request, for both runs. Default: ${DEFAULT-VALUE}.")
+    int bulkSize;
+
+    @Option(names = "--bulk-concurrency", paramLabel = "N", defaultValue = "" + IndexerConfig.DEFAULT_BULK_CONCURRENCY,
+            description = "Parallel bulk requests, for both runs. Default: ${DEFAULT-VALUE}.")
+    int concurrency;
+
+    @Option(names = "--lag-rate", paramLabel = "PER_SECOND", defaultValue = "500",
+            description = "Steady publish rate of the lag measurement. Default: ${DEFAULT-VALUE}.")
+    int lagRate;
+
+    @Option(names = "--lag-results", paramLabel = "N", defaultValue = "5000",
+            description = "Results of the lag measurement. Default: ${DEFAULT-VALUE}.")
+    int lagResults;
+
+    @Option(names = "--spool-dir", paramLabel = "DIR",
+            description = "Spool directory of the indexer under test (default: a temporary one).")
+    Path spoolDir;
+
+    @Option(names = "--report", paramLabel = "FILE", defaultValue = "indexer-benchmark.md",
+            description = "Where the report is written. Default: ${DEFAULT-VALUE}.")
+    Path report;
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** What one run measured. */
+    public record Result(int results, double rawDocsPerSecond, double indexerDocsPerSecond, double ratio,
+                         double lagP50Millis, double lagP99Millis, String report) {}
+
+    private Result last;
+    private String lastTimeline = "";
+
+    /** The figures of the last {@link #call()}, for tests. */
+    public Result lastResult() {
+        return last;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (results < 1 || lagResults < 1 || lagRate < 1 || bulkSize < 1 || concurrency < 1) {
+            throw new IllegalArgumentException("--results, --lag-results, --lag-rate, --bulk-size and "
+                    + "--bulk-concurrency must be positive");
+        }
+        PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
+        String suffix = "bench" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+        String rawStream = "swarm-pings-" + suffix + "raw";
+        String mqttStream = "swarm-pings-" + suffix + "mqtt";
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        List<PingResult> generated = generate(results, t0);
+
+        // The template must be in place for both streams: let an indexer install it first.
+        IndexerConfig config = IndexerConfig.builder()
+                .brokers(List.of(broker))
+                .elasticsearch(List.of(elasticsearch))
+                .pingsStream(mqttStream)
+                .agentsStream("swarm-agents-" + suffix)
+                .deadLetterStream("swarm-deadletter-" + suffix)
+                .clientId("swarm-indexer-" + suffix)
+                .persistentSession(false)
+                .spoolDir(spoolDir)
+                .bulkSize(bulkSize)
+                .bulkConcurrency(concurrency)
+                .metricsPort(IndexerConfig.METRICS_DISABLED)
+                .build();
+        double raw;
+        double piped;
+        double[] lag;
+        try (Indexer indexer = Indexer.start(config, Clock.systemUTC())) {
+            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!indexer.allBrokersConnected() && System.nanoTime() < waitUntil) {
+                Thread.sleep(50);
+            }
+            if (!indexer.allBrokersConnected()) {
+                throw new IllegalStateException("the indexer could not connect to " + broker);
+            }
+            while (!templateInstalled() && System.nanoTime() < waitUntil) {
+                Thread.sleep(50);
+            }
+            // Both data streams are created (first write, shard allocation) before anything is timed.
+            List<PingResult> warmUp = generate(concurrency * bulkSize, t0.minus(Duration.ofDays(1)));
+            rawBulk(warmUp, rawStream, out);
+            throughMqtt(warmUp, indexer, out);
+            raw = rawBulk(generated, rawStream, out);
+            piped = throughMqtt(generated, indexer, out);
+            lag = lag(indexer, mqttStream, t0.plus(Duration.ofDays(1)), out);
+        }
+        double ratio = piped / raw;
+        String text = String.format(Locale.ROOT, """
+                ## Indexer benchmark (%s)
+
+                - results: %d v2 results (~%d-byte documents), bulk %d docs × %d concurrent requests, `create` with \
+                deterministic ids, broker %s, Elasticsearch %s; both data streams created by a warm-up round first
+                - raw `_bulk` loop (prepared NDJSON): %.0f docs/s
+                - MQTT → indexer (spool, fsync, acks) → Elasticsearch: %.0f docs/s (%s)
+                - ratio indexer / raw: %.2f (target ≥ 0.8)
+                - publish → searchable at %d results/s (%d results, default 1 s refresh): p50 %.0f ms, p99 %.0f ms
+                """, Instant.now(), results, averageSize(generated, rawStream), bulkSize, concurrency, broker,
+                elasticsearch, raw, piped, lastTimeline, ratio, lagRate, lagResults, lag[0], lag[1]);
+        out.println(text);
+        if (report.getParent() != null) {
+            Files.createDirectories(report.getParent());
+        }
+        Files.writeString(report, text, StandardCharsets.UTF_8);
+        out.println("report written to " + report.toAbsolutePath());
+        last = new Result(results, raw, piped, ratio, lag[0], lag[1], text);
+        return ExitCodes.OK;
+    }
+
+    static List<PingResult> generate(int n, Instant t0) {
+        List<PingResult> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String agent = "bee" + (i % 50);
+            String target = "10.0." + (i / 50 / 250 % 250) + "." + (1 + i / 50 % 250);
+            list.add(PingResult.ofRound(agent, agent + "-id", target, ProbeType.ICMP, target,
+                    t0.plusMillis(i / 50 * 10L), Arrays.asList(0.41, 0.52, null, 0.47), 0));
+        }
+        return list;
+    }
+
+    private static int averageSize(List<PingResult> generated, String stream) {
+        DocumentMapper mapper = new DocumentMapper(stream, "swarm-agents-x");
+        return mapper.ping(generated.get(0), "b:1883", Instant.EPOCH).source().length;
+    }
+
+    /** The raw loop: NDJSON prepared up front, then {@code concurrency} requests in flight; counts 201s. */
+    private double rawBulk(List<PingResult> generated, String stream, PrintWriter out) throws Exception {
+        DocumentMapper mapper = new DocumentMapper(stream, "swarm-agents-x");
+        List<byte[]> bodies = new ArrayList<>();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        int inBody = 0;
+        Instant received = Instant.now();
+        for (PingResult r : generated) {
+            IndexDocument d = mapper.ping(r, broker.toString(), received);
+            body.write(("{\"create\":{\"_index\":\"" + stream + "\",\"_id\":\"" + d.id() + "\"}}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            body.write(d.source());
+            body.write('\n');
+            if (++inBody == bulkSize) {
+                bodies.add(body.toByteArray());
+                body.reset();
+                inBody = 0;
+            }
+        }
+        if (inBody > 0) {
+            bodies.add(body.toByteArray());
+        }
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger created = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        long start = System.nanoTime();
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < concurrency; w++) {
+                workers.add(pool.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < bodies.size(); i = next.getAndIncrement()) {
+                        created.addAndGet(bulk(bodies.get(i)));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : workers) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (created.get() != generated.size()) {
+            throw new IllegalStateException("raw _bulk created " + created.get() + " of " + generated.size());
+        }
+        double rate = generated.size() / seconds;
+        out.printf(Locale.ROOT, "raw _bulk: %d docs in %.2f s: %.0f docs/s%n", generated.size(), seconds, rate);
+        return rate;
+    }
+
+    private int bulk(byte[] ndjson) throws IOException, InterruptedException {
+        for (int attempt = 0; ; attempt++) {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(elasticsearch.resolve("/_bulk"))
+                    .header("Content-Type", "application/x-ndjson")
+                    .timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(ndjson)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 429 && attempt < 10) {
+                Thread.sleep(100L << Math.min(attempt, 5));
+                continue;
+            }
+            if (r.statusCode() != 200) {
+                throw new IOException("_bulk answered " + r.statusCode());
+            }
+            int ok = 0;
+            for (JsonNode item : JSON.readTree(r.body()).path("items")) {
+                if (item.path("create").path("status").asInt() == 201) {
+                    ok++;
+                }
+            }
+            return ok;
+        }
+    }
+
+    /** Publishes every result once at QoS 1 and waits until the indexer has written them all. */
+    private double throughMqtt(List<PingResult> generated, Indexer indexer, PrintWriter out) throws Exception {
+        long before = indexer.stats().documentsWritten() + indexer.stats().duplicates();
+        long messagesBefore = indexer.stats().messages();
+        long start;
+        long published;
+        try (MqttLink link = publisher()) {
+            start = System.nanoTime();
+            publishAll(link, generated, 0);
+            published = System.nanoTime();
+        }
+        long received = 0;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        while (indexer.stats().documentsWritten() + indexer.stats().duplicates() - before < generated.size()) {
+            if (received == 0 && indexer.stats().messages() - messagesBefore >= generated.size()) {
+                received = System.nanoTime();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the indexer wrote only " + (indexer.stats().documentsWritten()
+                        - before) + " of " + generated.size() + " in 30 minutes");
+            }
+            Thread.sleep(5);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double rate = generated.size() / seconds;
+        if (received == 0) {
+            received = System.nanoTime();
+        }
+        out.printf(Locale.ROOT, "MQTT -> indexer -> Elasticsearch: %d docs in %.2f s: %.0f docs/s (all published "
+                + "after %.2f s, all received by the indexer after %.2f s)%n", generated.size(), seconds, rate,
+                (published - start) / 1e9, (received - start) / 1e9);
+        lastTimeline = String.format(Locale.ROOT, "published after %.1f s, received after %.1f s, written after %.1f s",
+                (published - start) / 1e9, (received - start) / 1e9, seconds);
+        return rate;
+    }
+
+    private MqttLink publisher() throws InterruptedException {
+        MqttLink link = new MqttLink(MqttLinkConfig.builder().broker(broker).shuffle(false)
+                .clientId(MqttLink.defaultClientId("swarm-bench")).cleanSession(true).build(), m -> { },
+                Clock.systemUTC());
+        link.start();
+        if (!link.awaitConnected(Duration.ofSeconds(30))) {
+            link.close();
+            throw new IllegalStateException("cannot connect to " + broker);
+        }
+        return link;
+    }
+
+    /**
+     * Publishes at QoS 1, keeping at most 20,000 publishes outstanding; with {@code ratePerSecond} > 0, paced and
+     * returning each result's publish time (ns).
+     */
+    private long[] publishAll(MqttLink link, List<PingResult> list, int ratePerSecond) throws Exception {
+        long[] sentAt = new long[list.size()];
+        List<CompletableFuture<Void>> window = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < list.size(); i++) {
+            if (ratePerSecond > 0) {
+                long due = start + (long) (i * 1e9 / ratePerSecond);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+            }
+            PingResult r = list.get(i);
+            sentAt[i] = System.nanoTime();
+            window.add(link.publish(Topics.ping(r.target()), PingCodec.encodeV2(r), 1, false));
+            if (window.size() >= 20_000) {
+                CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+                window.clear();
+            }
+        }
+        CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+        return sentAt;
+    }
+
+    /**
+     * Lag from publish to searchable: publishes at a steady rate while another thread polls {@code _count} (no
+     * refresh forced) every 10 ms; when the count first reaches k, the k-th result (in publish order) is counted as
+     * searchable then. Returns p50 and p99 in milliseconds.
+     */
+    private double[] lag(Indexer indexer, String stream, Instant t0, PrintWriter out) throws Exception {
+        List<PingResult> list = generate(lagResults, t0);
+        // Everything of the earlier runs searchable first, so the count only moves for this run's results.
+        http.send(HttpRequest.newBuilder(elasticsearch.resolve("/" + stream + "/_refresh"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        long base = count(stream);
+        long[] searchableAt = new long[list.size()];
+        Arrays.fill(searchableAt, -1);
+        Thread poller = new Thread(() -> {
+            int seen = 0;
+            long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (seen < searchableAt.length && System.nanoTime() < until) {
+                try {
+                    long c = count(stream) - base;
+                    long now = System.nanoTime();
+                    while (seen < Math.min(c, searchableAt.length)) {
+                        searchableAt[seen++] = now;
+                    }
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    // A transient error only delays the next sample.
+                }
+            }
+        }, "swarm-bench-lag");
+        poller.start();
+        long[] sentAt;
+        try (MqttLink link = publisher()) {
+            sentAt = publishAll(link, list, lagRate);
+        }
+        poller.join(TimeUnit.MINUTES.toMillis(10));
+        double[] lags = new double[list.size()];
+        for (int i = 0; i < lags.length; i++) {
+            if (searchableAt[i] < 0) {
+                throw new IllegalStateException("result " + i + " of the lag run never became searchable");
+            }
+            lags[i] = Math.max(0, searchableAt[i] - sentAt[i]) / 1e6;
+        }
+        Arrays.sort(lags);
+        double p50 = lags[(int) Math.ceil(0.50 * lags.length) - 1];
+        double p99 = lags[(int) Math.ceil(0.99 * lags.length) - 1];
+        out.printf(Locale.ROOT, "publish -> searchable at %d/s: p50 %.0f ms, p99 %.0f ms (%d written so far)%n",
+                lagRate, p50, p99, indexer.stats().documentsWritten());
+        return new double[] {p50, p99};
+    }
+
+    private boolean templateInstalled() throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(elasticsearch.resolve("/_index_template/swarm-pings"))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode() == 200;
+    }
+
+    private long count(String stream) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(elasticsearch.resolve("/" + stream + "/_count"))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() == 404) {
+            return 0;
+        }
+        if (r.statusCode() != 200) {
+            throw new IOException("_count answered " + r.statusCode());
+        }
+        return JSON.readTree(r.body()).path("count").asLong();
+    }
+}

@@ -1,0 +1,53 @@
+package net.swarming.indexer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.swarming.common.cli.ExitCodes;
+import net.swarming.testkit.ElasticsearchExtension;
+import net.swarming.testkit.ElasticsearchNode;
+import net.swarming.testkit.MosquittoBroker;
+import net.swarming.testkit.MosquittoExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import picocli.CommandLine;
+
+/**
+ * Runs the benchmark command end to end on a small N and checks its report; asserts nothing about speed. The figures
+ * of docs/performance.md come from the same test with {@code -Dswarm.benchmark.results=100000}: its report is written
+ * to {@code target/indexer-benchmark.md}.
+ */
+@ExtendWith({MosquittoExtension.class, ElasticsearchExtension.class})
+@Timeout(1800)
+class BenchmarkIT {
+
+    @Test
+    void whenBenchmarkRuns_thenBothRatesRatioAndLagReported(MosquittoBroker broker, ElasticsearchNode es)
+            throws Exception {
+        int n = Integer.getInteger("swarm.benchmark.results", 5_000);
+        int lag = Integer.getInteger("swarm.benchmark.lag-results", 1_000);
+        Path report = Path.of("target", "indexer-benchmark.md");
+        BenchmarkCommand command = new BenchmarkCommand();
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(command);
+        cli.setOut(new PrintWriter(out, true));
+
+        int code = cli.execute("--elasticsearch", es.url(), "--results", Integer.toString(n), "--lag-results",
+                Integer.toString(lag), "--lag-rate", "500", "--report", report.toString(), broker.hostPort());
+
+        assertEquals(ExitCodes.OK, code, out.toString());
+        BenchmarkCommand.Result r = command.lastResult();
+        assertEquals(n, r.results());
+        assertTrue(r.rawDocsPerSecond() > 0 && r.indexerDocsPerSecond() > 0, out.toString());
+        assertEquals(r.indexerDocsPerSecond() / r.rawDocsPerSecond(), r.ratio(), 1e-9);
+        assertTrue(r.lagP50Millis() <= r.lagP99Millis(), out.toString());
+        String text = Files.readString(report);
+        assertTrue(text.contains("ratio indexer / raw"), text);
+        assertEquals(r.report(), text);
+    }
+}
