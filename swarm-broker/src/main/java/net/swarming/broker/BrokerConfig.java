@@ -1,5 +1,6 @@
 package net.swarming.broker;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,22 +9,39 @@ import java.util.List;
  * Configuration of one {@link SwarmBroker}.
  *
  * <p>Every problem is collected and reported together by the constructor, each naming the command-line option, the bad
- * value and what is allowed, so an operator fixes a configuration file in one pass.
+ * value and what is allowed, so an operator fixes a configuration file in one pass. The contents of the password, ACL
+ * and TLS files are checked by {@link SwarmBroker#start}, again all together, before anything listens.
  *
- * @param host address the MQTT listener binds, {@value #DEFAULT_HOST} for every interface
- * @param port MQTT port; 0 picks a free port (see {@link SwarmBroker#port()})
- * @param dataDir directory holding the persisted retained messages, sessions and queues; created when missing
+ * @param host            address the plain MQTT listener binds, {@value #DEFAULT_HOST} for every interface;
+ *                        {@code 127.0.0.1} keeps plain MQTT on this machine while TLS is public
+ * @param port            plain MQTT port; 0 picks a free port (see {@link SwarmBroker#port()}), {@value #LISTENER_OFF}
+ *                        closes the plain port (a TLS listener is then required)
+ * @param dataDir         directory holding the persisted retained messages, sessions and queues; created when missing
  * @param maxMessageBytes largest MQTT packet accepted; a 100,000-target {@code watch} is about 1.5 MB
- * @param metricsHost address the Prometheus {@code /metrics} endpoint binds
- * @param metricsPort port of the {@code /metrics} endpoint; 0 picks a free port, {@value #METRICS_OFF} turns it off
+ * @param metricsHost     address the Prometheus {@code /metrics} endpoint binds
+ * @param metricsPort     port of the {@code /metrics} endpoint; 0 picks a free port, {@value #METRICS_OFF} turns it off
+ * @param tls             the TLS listener, or {@code null} for none
+ * @param passwordFile    {@code user:hash} file (mosquitto_passwd format accepted), or {@code null} for no
+ *                        authentication
+ * @param aclFile         mosquitto-style ACL file, or {@code null} for the default policy (see
+ *                        {@link #authorization()})
+ * @param allowAnonymous  whether clients without a user name may connect; {@code null} means "yes unless a password
+ *                        file is set"
+ * @param websocketPort   MQTT over WebSocket (path {@value #WEBSOCKET_PATH}) on the plain listener's address; 0 picks a
+ *                        free port, {@value #LISTENER_OFF} (the default) for none
  */
 public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
-                           int metricsPort) {
+                           int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
+                           int websocketPort) {
 
     /** Every interface. */
     public static final String DEFAULT_HOST = "0.0.0.0";
     /** The IANA MQTT port. */
     public static final int DEFAULT_PORT = 1883;
+    /** {@link #port()} value that closes the plain listener. */
+    public static final int LISTENER_OFF = -1;
+    /** Moquette's and mosquitto's usual WebSocket path. */
+    public static final String WEBSOCKET_PATH = "/mqtt";
     /** Relative to the working directory, like mosquitto's and Moquette's own default. */
     public static final String DEFAULT_DATA_DIR = "data";
     /** 16 MiB: ten times the largest expected {@code watch}, far below MQTT's own limit. */
@@ -37,6 +55,16 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     /** MQTT 3.1.1 "remaining length" cannot exceed 268,435,455 bytes. */
     public static final int MQTT_MAX_PACKET_BYTES = 268_435_455;
 
+    /** How publish and subscribe rights are decided. */
+    public enum Authorization {
+        /** Everything allowed: no password file and no ACL file, like an unconfigured mosquitto 1.x. */
+        OPEN,
+        /** The swarm's roles by user name (password file, no ACL file); see README "Default policy". */
+        ROLES,
+        /** The ACL file. */
+        ACL_FILE
+    }
+
     /**
      * Validates every field at once.
      *
@@ -47,8 +75,13 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
         if (host == null || host.isBlank()) {
             problems.add("host='" + host + "' must be an address or host name, e.g. " + DEFAULT_HOST);
         }
-        if (port < 0 || port > 65535) {
-            problems.add("port=" + port + " must be 0..65535 (0 picks a free port)");
+        if (port < LISTENER_OFF || port > 65535) {
+            problems.add("port=" + port + " must be 0..65535 (0 picks a free port) or " + LISTENER_OFF
+                    + " to close the plain listener");
+        }
+        if (port == LISTENER_OFF && tls == null) {
+            problems.add("port=" + LISTENER_OFF + " closes the plain listener but no TLS listener is configured "
+                    + "(set tls-port with tls-cert and tls-key, or tls-pkcs12)");
         }
         if (dataDir == null || dataDir.toString().isBlank()) {
             problems.add("data-dir='" + dataDir + "' must name a directory, e.g. " + DEFAULT_DATA_DIR);
@@ -65,35 +98,138 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
             problems.add("metrics-port=" + metricsPort + " must be 0..65535 (0 picks a free port) or "
                     + METRICS_OFF + " to turn metrics off");
         }
+        if (websocketPort < LISTENER_OFF || websocketPort > 65535) {
+            problems.add("websocket-port=" + websocketPort + " must be 0..65535 (0 picks a free port) or "
+                    + LISTENER_OFF + " for none");
+        } else if (websocketPort != LISTENER_OFF && port == LISTENER_OFF) {
+            problems.add("websocket-port=" + websocketPort + " listens on the plain listener's address, but port="
+                    + LISTENER_OFF + " closes it: open the plain port (host=127.0.0.1 keeps it local) or drop the "
+                    + "WebSocket listener");
+        }
+        if (tls != null) {
+            tlsProblems(tls, problems);
+        }
+        readableFile("password-file", passwordFile, problems);
+        readableFile("acl-file", aclFile, problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid broker configuration: " + String.join("; ", problems));
         }
     }
 
-    /** Every default: all interfaces, port 1883, {@code ./data}, 16 MiB messages, metrics on port 9463. */
+    private static void tlsProblems(TlsListener tls, List<String> problems) {
+        if (tls.host() == null || tls.host().isBlank()) {
+            problems.add("tls-host='" + tls.host() + "' must be an address or host name, e.g. " + DEFAULT_HOST);
+        }
+        if (tls.port() < 0 || tls.port() > 65535) {
+            problems.add("tls-port=" + tls.port() + " must be 0..65535 (0 picks a free port)");
+        }
+        boolean pem = tls.certFile() != null || tls.keyFile() != null;
+        if (pem && tls.pkcs12File() != null) {
+            problems.add("tls-pkcs12 and tls-cert/tls-key are alternatives: set one or the other");
+        } else if (pem && (tls.certFile() == null || tls.keyFile() == null)) {
+            problems.add(tls.certFile() == null ? "tls-key is set but tls-cert is missing"
+                    : "tls-cert is set but tls-key is missing");
+        } else if (!pem && tls.pkcs12File() == null) {
+            problems.add("tls-port is set but no certificate: set tls-cert and tls-key (PEM) or tls-pkcs12");
+        }
+        readableFile("tls-cert", tls.certFile(), problems);
+        readableFile("tls-key", tls.keyFile(), problems);
+        readableFile("tls-pkcs12", tls.pkcs12File(), problems);
+    }
+
+    private static void readableFile(String key, Path file, List<String> problems) {
+        if (file != null && !(Files.isRegularFile(file) && Files.isReadable(file))) {
+            problems.add(key + "=" + file + " is not a readable file");
+        }
+    }
+
+    /** Plain listener only, no authentication: the Foundation's constructor. */
+    public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
+                        int metricsPort) {
+        this(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, null, null, null, null, LISTENER_OFF);
+    }
+
+    /** Every default: all interfaces, port 1883, {@code ./data}, 16 MiB messages, metrics on port 9463, no TLS, open. */
     public static BrokerConfig defaults() {
         return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, Path.of(DEFAULT_DATA_DIR), DEFAULT_MAX_MESSAGE_BYTES,
                 DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT);
     }
 
-    /** A copy listening on {@code host:port}. */
+    /** A copy with its plain listener on {@code host:port}. */
     public BrokerConfig withListener(String newHost, int newPort) {
-        return new BrokerConfig(newHost, newPort, dataDir, maxMessageBytes, metricsHost, metricsPort);
+        return new BrokerConfig(newHost, newPort, dataDir, maxMessageBytes, metricsHost, metricsPort, tls,
+                passwordFile, aclFile, allowAnonymous, websocketPort);
     }
 
     /** A copy persisting under {@code newDataDir}. */
     public BrokerConfig withDataDir(Path newDataDir) {
-        return new BrokerConfig(host, port, newDataDir, maxMessageBytes, metricsHost, metricsPort);
+        return new BrokerConfig(host, port, newDataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort);
     }
 
     /** A copy accepting packets up to {@code bytes}. */
     public BrokerConfig withMaxMessageBytes(int bytes) {
-        return new BrokerConfig(host, port, dataDir, bytes, metricsHost, metricsPort);
+        return new BrokerConfig(host, port, dataDir, bytes, metricsHost, metricsPort, tls, passwordFile, aclFile,
+                allowAnonymous, websocketPort);
     }
 
     /** A copy serving metrics on {@code newHost:newPort} ({@link #METRICS_OFF} for none). */
     public BrokerConfig withMetrics(String newHost, int newPort) {
-        return new BrokerConfig(host, port, dataDir, maxMessageBytes, newHost, newPort);
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, newHost, newPort, tls, passwordFile, aclFile,
+                allowAnonymous, websocketPort);
+    }
+
+    /** A copy with a TLS listener ({@code null} for none). */
+    public BrokerConfig withTls(TlsListener newTls) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, newTls, passwordFile,
+                aclFile, allowAnonymous, websocketPort);
+    }
+
+    /** A copy authenticating against {@code file} ({@code null} for none). */
+    public BrokerConfig withPasswordFile(Path file) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, file, aclFile,
+                allowAnonymous, websocketPort);
+    }
+
+    /** A copy authorizing with the ACL {@code file} ({@code null} for the default policy). */
+    public BrokerConfig withAclFile(Path file) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                file, allowAnonymous, websocketPort);
+    }
+
+    /** A copy that admits ({@code true}) or refuses ({@code false}) clients without a user name; {@code null}: auto. */
+    public BrokerConfig withAllowAnonymous(Boolean allow) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allow, websocketPort);
+    }
+
+    /** A copy with a WebSocket listener on {@code newPort} ({@link #LISTENER_OFF} for none). */
+    public BrokerConfig withWebsocketPort(int newPort) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, newPort);
+    }
+
+    /** Whether the WebSocket listener is open. */
+    public boolean websocketEnabled() {
+        return websocketPort != LISTENER_OFF;
+    }
+
+    /** Whether the plain listener is open. */
+    public boolean plainEnabled() {
+        return port != LISTENER_OFF;
+    }
+
+    /** Whether clients without a user name are admitted: as set, or else only when there is no password file. */
+    public boolean anonymousAllowed() {
+        return allowAnonymous != null ? allowAnonymous : passwordFile == null;
+    }
+
+    /** The authorization in force: the ACL file if set, else the roles when a password file is set, else open. */
+    public Authorization authorization() {
+        if (aclFile != null) {
+            return Authorization.ACL_FILE;
+        }
+        return passwordFile != null ? Authorization.ROLES : Authorization.OPEN;
     }
 
     /** Whether the {@code /metrics} endpoint is served. */

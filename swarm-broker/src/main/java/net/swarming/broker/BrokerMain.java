@@ -32,11 +32,11 @@ public final class BrokerMain implements Callable<Integer> {
     private static final long SHUTDOWN_GRACE_SECONDS = 60;
 
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_HOST,
-            description = "Address the MQTT listener binds (default: ${DEFAULT-VALUE}).")
+            description = "Address the plain MQTT listener binds; 127.0.0.1 keeps it local (default: ${DEFAULT-VALUE}).")
     String host;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.DEFAULT_PORT,
-            description = "MQTT port; 0 picks a free port (default: ${DEFAULT-VALUE}).")
+            description = "Plain MQTT port; 0 picks a free port, -1 closes it (needs TLS) (default: ${DEFAULT-VALUE}).")
     int port;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR,
@@ -58,6 +58,50 @@ public final class BrokerMain implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
+    @Option(names = "--tls-host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_HOST,
+            description = "Address the TLS listener binds (default: ${DEFAULT-VALUE}).")
+    String tlsHost;
+
+    @Option(names = "--tls-port", paramLabel = "PORT",
+            description = "TLS port (mosquitto uses " + TlsListener.DEFAULT_PORT + "); 0 picks a free port. "
+                    + "Unset: no TLS listener.")
+    Integer tlsPort;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain of the TLS listener, server certificate first.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "Unencrypted PKCS#8 PEM private key (BEGIN PRIVATE KEY) of the TLS listener.")
+    Path tlsKey;
+
+    @Option(names = "--tls-pkcs12", paramLabel = "FILE",
+            description = "PKCS#12 store with the TLS listener's key and chain, instead of --tls-cert/--tls-key.")
+    Path tlsPkcs12;
+
+    @Option(names = "--tls-pkcs12-password", paramLabel = "PASSWORD", defaultValue = "",
+            description = "Password of the --tls-pkcs12 store (prefer the environment or the --config file).")
+    String tlsPkcs12Password;
+
+    @Option(names = "--websocket-port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.LISTENER_OFF,
+            description = "MQTT over WebSocket (path " + BrokerConfig.WEBSOCKET_PATH + ") on the plain listener's "
+                    + "address; 0 picks a free port, -1 none (default: ${DEFAULT-VALUE}).")
+    int websocketPort;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "user:hash lines (mosquitto_passwd files work). Set: every client needs a user name and "
+                    + "password unless --allow-anonymous=true.")
+    Path passwordFile;
+
+    @Option(names = "--acl-file", paramLabel = "FILE",
+            description = "mosquitto-style ACL (user, topic [read|write|readwrite], pattern with %%c/%%u). Unset: the "
+                    + "swarm's roles when --password-file is set, else everything allowed.")
+    Path aclFile;
+
+    @Option(names = "--allow-anonymous", paramLabel = "BOOLEAN", arity = "1",
+            description = "Admit clients without a user name (default: true without --password-file, false with).")
+    Boolean allowAnonymous;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Properties file of option defaults; keys are long option names without dashes.")
     Path config;
@@ -72,7 +116,11 @@ public final class BrokerMain implements Callable<Integer> {
 
     /** The configuration the options describe; an invalid one throws {@link IllegalArgumentException} (exit 2). */
     BrokerConfig brokerConfig() {
-        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort);
+        boolean anyTls = tlsPort != null || tlsCert != null || tlsKey != null || tlsPkcs12 != null;
+        TlsListener tls = anyTls ? new TlsListener(tlsHost, tlsPort == null ? TlsListener.DEFAULT_PORT : tlsPort,
+                tlsCert, tlsKey, tlsPkcs12, tlsPkcs12Password) : null;
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort);
     }
 
     @Override
@@ -84,8 +132,14 @@ public final class BrokerMain implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             String metrics = broker.metricsPort() == BrokerConfig.METRICS_OFF ? "off"
                     : "http://" + cfg.metricsHost() + ":" + broker.metricsPort() + "/metrics";
-            LOG.info("swarm-broker listening on {}:{} (data dir {}, max message {} bytes, metrics {})",
-                    broker.host(), broker.port(), broker.dataDir(), cfg.maxMessageBytes(), metrics);
+            String plain = cfg.plainEnabled() ? broker.host() + ":" + broker.port() : "no plain port";
+            String tls = cfg.tls() == null ? "off" : cfg.tls().host() + ":" + broker.tlsPort();
+            String ws = cfg.websocketEnabled() ? broker.host() + ":" + broker.websocketPort()
+                    + BrokerConfig.WEBSOCKET_PATH : "off";
+            LOG.info("swarm-broker listening on {}, TLS {}, WebSocket {} (data dir {}, max message {} bytes, authentication {}, "
+                    + "anonymous {}, authorization {}, metrics {})", plain, tls, ws, broker.dataDir(),
+                    cfg.maxMessageBytes(), cfg.passwordFile() == null ? "off" : cfg.passwordFile(),
+                    cfg.anonymousAllowed() ? "allowed" : "refused", cfg.authorization(), metrics);
             stopRequested.await();
             LOG.info("swarm-broker stopping");
             broker.close();

@@ -1,20 +1,27 @@
 package net.swarming.broker;
 
 import io.moquette.broker.Server;
+import io.moquette.broker.config.IConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import net.swarming.broker.internal.auth.Security;
 import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.net.ListenAddress;
 import net.swarming.broker.internal.store.DataDirectory;
+import net.swarming.broker.internal.tls.TlsTerminator;
 import net.swarming.common.cli.StartupException;
 import net.swarming.common.metrics.MetricsServer;
 import org.slf4j.Logger;
@@ -25,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * traffic (large retained {@code watch} lists, operators' {@code mosquitto_pub} without a client id) and Prometheus
  * metrics.
  *
+ * <p>Listeners: plain TCP, and optionally TLS on its own address (so the plain port can stay on localhost or be closed).
+ * Authentication by a password file, authorization by an ACL file or the swarm's default roles.
+ *
  * <p>{@link #start} either returns a broker that accepts connections or throws {@link StartupException} having stopped
  * everything it started. {@link #close()} is idempotent.
  */
@@ -34,21 +44,26 @@ public final class SwarmBroker implements AutoCloseable {
 
     /** Attempts for port 0: another process may take the free port between our probe and Moquette's bind. */
     private static final int FREE_PORT_ATTEMPTS = 3;
+    private static final String LOOPBACK = "127.0.0.1";
 
     private final String host;
     private final int port;
+    private final int websocketPort;
     private final Path dataDir;
     private final Server server;
+    private final TlsTerminator tls;
     private final BrokerMetrics metrics;
     private final MetricsServer metricsServer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SwarmBroker(String host, int port, Path dataDir, Server server, BrokerMetrics metrics,
-                        MetricsServer metricsServer) {
+    private SwarmBroker(String host, int port, int websocketPort, Path dataDir, Server server, TlsTerminator tls,
+                        BrokerMetrics metrics, MetricsServer metricsServer) {
         this.host = host;
         this.port = port;
+        this.websocketPort = websocketPort;
         this.dataDir = dataDir;
         this.server = server;
+        this.tls = tls;
         this.metrics = metrics;
         this.metricsServer = metricsServer;
     }
@@ -61,19 +76,29 @@ public final class SwarmBroker implements AutoCloseable {
      */
     public static SwarmBroker start(BrokerConfig config) {
         Objects.requireNonNull(config, "config");
+        ServerHolder holder = new ServerHolder();
+        BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
+        // Every file is read and checked before the data directory or any port is touched.
+        Security security = Security.load(config, (clientId, user) -> metrics.authenticationFailed());
         Path dataDir = DataDirectory.prepare(config.dataDir());
         SessionStoreRepair.repair(dataDir);
 
-        ServerHolder holder = new ServerHolder();
-        BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
+        // With the plain port closed, Moquette still listens on a loopback port that only the TLS listener uses.
+        String mqttHost = config.plainEnabled() ? config.host() : LOOPBACK;
+        int mqttPort = config.plainEnabled() ? config.port() : 0;
         Server server = null;
         int port = -1;
+        int websocketPort = BrokerConfig.LISTENER_OFF;
         for (int attempt = 1; server == null; attempt++) {
-            port = ListenAddress.reserve(config.host(), config.port());
+            port = ListenAddress.reserve(mqttHost, mqttPort);
+            if (config.websocketEnabled()) {
+                websocketPort = ListenAddress.reserve(mqttHost, config.websocketPort());
+            }
             try {
-                server = startMoquette(config, port, dataDir, metrics);
+                server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security);
             } catch (StartupException e) {
-                boolean lostRace = config.port() == 0 && e.getCause() instanceof BindException;
+                boolean lostRace = (mqttPort == 0 || config.websocketPort() == 0)
+                        && e.getCause() instanceof BindException;
                 if (!lostRace || attempt >= FREE_PORT_ATTEMPTS) {
                     throw e;
                 }
@@ -82,31 +107,60 @@ public final class SwarmBroker implements AutoCloseable {
         }
         holder.server = server;
 
+        TlsTerminator tls = null;
         MetricsServer metricsServer = null;
-        if (config.metricsEnabled()) {
-            try {
-                metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics.registry());
-            } catch (RuntimeException e) {
-                stopQuietly(server);
-                throw e;
+        try {
+            if (config.tls() != null) {
+                TlsListener listener = config.tls();
+                int tlsPort = ListenAddress.reserve(listener.host(), listener.port());
+                tls = TlsTerminator.start(listener.host(), tlsPort, security.tls(),
+                        new InetSocketAddress(relayTarget(mqttHost), port));
             }
+            if (config.metricsEnabled()) {
+                metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics.registry());
+            }
+        } catch (RuntimeException e) {
+            if (tls != null) {
+                tls.close();
+            }
+            stopQuietly(server);
+            throw e;
         }
         metrics.up(true);
-        LOG.debug("Moquette {} listening on {}:{} with data in {}", Server.MOQUETTE_VERSION, config.host(), port,
-                dataDir);
-        return new SwarmBroker(config.host(), port, dataDir, server, metrics, metricsServer);
+        LOG.debug("Moquette {} listening on {}:{} with data in {}", Server.MOQUETTE_VERSION, mqttHost, port, dataDir);
+        return new SwarmBroker(config.plainEnabled() ? config.host() : null,
+                config.plainEnabled() ? port : BrokerConfig.LISTENER_OFF, websocketPort, dataDir, server, tls,
+                metrics, metricsServer);
     }
 
-    private static Server startMoquette(BrokerConfig config, int port, Path dataDir, BrokerMetrics metrics) {
+    /** Where the TLS listener reaches Moquette: the loopback address when Moquette listens on every interface. */
+    private static String relayTarget(String mqttHost) {
+        try {
+            InetAddress address = InetAddress.getByName(mqttHost);
+            return address.isAnyLocalAddress()
+                    ? (address instanceof Inet6Address ? "::1" : LOOPBACK) : address.getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new StartupException("cannot resolve host '" + mqttHost + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static Server startMoquette(BrokerConfig config, String mqttHost, int port, int websocketPort,
+                                        Path dataDir, BrokerMetrics metrics, Security security) {
         Server server = new Server();
         Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
         try {
-            server.startServer(MoquetteProperties.config(config.host(), port, dataDir, config.maxMessageBytes()),
-                    List.of(metrics.interceptor()));
+            IConfig moquette = websocketPort == BrokerConfig.LISTENER_OFF
+                    ? MoquetteProperties.config(mqttHost, port, dataDir, config.maxMessageBytes(),
+                            config.anonymousAllowed())
+                    : MoquetteProperties.config(mqttHost, port, dataDir, config.maxMessageBytes(),
+                            config.anonymousAllowed(), websocketPort, BrokerConfig.WEBSOCKET_PATH);
+            server.startServer(moquette,
+                    List.of(metrics.interceptor()), null, security.authenticator(),
+                    metrics.counting(security.authorization()));
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
-            throw translate(e, config.host(), port, dataDir);
+            throw translate(e, mqttHost, port, dataDir);
         } catch (Error e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
             throw e;
@@ -128,14 +182,27 @@ public final class SwarmBroker implements AutoCloseable {
                 + dataDir + ": " + e, e);
     }
 
-    /** The address the MQTT listener is bound to, as configured. */
+    /** The address the plain MQTT listener is bound to, as configured; {@code null} when the plain port is closed. */
     public String host() {
         return host;
     }
 
-    /** The bound MQTT port: the configured one, or the free port chosen for port 0. */
+    /**
+     * The bound plain MQTT port: the configured one, or the free port chosen for port 0;
+     * {@link BrokerConfig#LISTENER_OFF} when the plain port is closed.
+     */
     public int port() {
         return port;
+    }
+
+    /** The bound WebSocket port (path {@link BrokerConfig#WEBSOCKET_PATH}), or {@link BrokerConfig#LISTENER_OFF}. */
+    public int websocketPort() {
+        return websocketPort;
+    }
+
+    /** The bound TLS port, or {@link BrokerConfig#LISTENER_OFF} without a TLS listener. */
+    public int tlsPort() {
+        return tls == null ? BrokerConfig.LISTENER_OFF : tls.port();
     }
 
     /** The absolute persistence directory. */
@@ -168,6 +235,13 @@ public final class SwarmBroker implements AutoCloseable {
                 metricsServer.close();
             } catch (RuntimeException e) {
                 LOG.warn("metrics endpoint did not close cleanly: {}", e.toString());
+            }
+        }
+        if (tls != null) {
+            try {
+                tls.close();
+            } catch (RuntimeException e) {
+                LOG.warn("TLS listener did not close cleanly: {}", e.toString());
             }
         }
         stopQuietly(server);

@@ -117,6 +117,40 @@ class BrokerJarIT {
         assertEquals("kept\n", sub.out(), sub.stderr());
     }
 
+    /** Moquette 0.17 defect (3): QoS 1 messages queued for an offline persistent session were lost by kill -9. */
+    @Test
+    void whenBrokerIsKilledWithSigkill_thenQos1MessagesQueuedForAnOfflineSessionSurvive() throws Exception {
+        int port = freePort();
+        Path data = tmp.resolve("data");
+        Path log1 = tmp.resolve("first.log");
+        process = startJar(log1, "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir",
+                data.toString(), "--metrics-port", "-1");
+        awaitLine(process, log1, "listening on");
+        assertEquals(0, Mosquitto.sub(port, "-i", "indexer-k9", "-c", "-q", "1", "-t", "ping/+", "-E").exitCode());
+        Path lines = Files.write(tmp.resolve("lines.txt"),
+                java.util.stream.IntStream.rangeClosed(1, 200).mapToObj(Integer::toString).toList());
+        Process pub = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "-t", "ping/free.fr", "-q", "1", "-l").redirectInput(lines.toFile())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("pub.log").toFile()).start();
+        assertTrue(pub.waitFor(60, TimeUnit.SECONDS), "mosquitto_pub did not finish");
+        assertEquals(0, pub.exitValue(), Files.readString(tmp.resolve("pub.log")));
+        // Past the store's commit interval (1 s), then SIGKILL: no shutdown hook, no store close.
+        Thread.sleep(3_000);
+        process.destroyForcibly();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(137, process.exitValue(), "SIGKILL");
+
+        Path log2 = tmp.resolve("second.log");
+        process = startJar(log2, "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir",
+                data.toString(), "--metrics-port", "-1");
+        awaitLine(process, log2, "listening on");
+
+        Mosquitto.Result sub = Mosquitto.sub(port, "-i", "indexer-k9", "-c", "-q", "1", "-t", "ping/+",
+                "-C", "200", "-W", "20");
+        assertEquals(0, sub.exitCode(), sub.stderr());
+        assertEquals(Files.readString(lines), sub.out());
+    }
+
     @Test
     void whenStoreIsCorrupt_thenJarExitsThreeNamingIt() throws Exception {
         Path data = Files.createDirectories(tmp.resolve("data"));

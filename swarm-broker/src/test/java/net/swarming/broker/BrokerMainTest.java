@@ -44,7 +44,9 @@ class BrokerMainTest {
         assertEquals(ExitCodes.OK, run("--help"));
         assertTrue(out.toString().contains("Usage: swarm-broker"), out.toString());
         for (String option : List.of("--host", "--port", "--data-dir", "--max-message-bytes", "--metrics-host",
-                "--metrics-port", "--config")) {
+                "--metrics-port", "--tls-host", "--tls-port", "--tls-cert", "--tls-key", "--tls-pkcs12",
+                "--tls-pkcs12-password", "--websocket-port", "--password-file", "--acl-file", "--allow-anonymous",
+                "--config")) {
             assertTrue(out.toString().contains(option), option + " missing from help: " + out);
         }
     }
@@ -73,6 +75,56 @@ class BrokerMainTest {
         assertEquals(ExitCodes.USAGE, run("--port", "70000", "--max-message-bytes", "0", "--metrics-port", "-2"));
         String e = err.toString();
         assertTrue(e.contains("port=70000") && e.contains("max-message-bytes=0") && e.contains("metrics-port=-2"), e);
+    }
+
+    @Test
+    void whenSecurityFilesAreBrokenInTheConfigFile_thenExitTwoListingEveryProblemAndNothingStarts()
+            throws IOException {
+        Path passwords = Files.writeString(tmp.resolve("passwd"), "agent-1:plaintext\nindexer-1\n");
+        Path acl = Files.writeString(tmp.resolve("acl"), "user agent-1\ntopic sometimes watch now\n");
+        Path cert = Files.writeString(tmp.resolve("cert.pem"), "not a certificate\n");
+        Path config = Files.writeString(tmp.resolve("broker.properties"), String.join("\n",
+                "port=0",
+                "data-dir=" + tmp.resolve("data"),
+                "metrics-port=-1",
+                "password-file=" + passwords,
+                "acl-file=" + acl,
+                "tls-port=0",
+                "tls-cert=" + cert,
+                "tls-key=" + tmp.resolve("missing.key"),
+                ""));
+
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+
+        String e = err.toString();
+        assertTrue(e.contains("tls-key=" + tmp.resolve("missing.key") + " is not a readable file"), e);
+        assertTrue(Files.notExists(tmp.resolve("data")), "nothing may be created before the configuration is valid");
+
+        Files.writeString(tmp.resolve("missing.key"), "not a key either\n");
+        err.getBuffer().setLength(0);
+
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+
+        e = err.toString();
+        assertTrue(e.contains("password-file " + passwords + ": line 1: user 'agent-1': unknown hash format"), e);
+        assertTrue(e.contains("line 2: expected user:hash"), e);
+        assertTrue(e.contains("acl-file " + acl + ": line 2 'topic sometimes watch now'"), e);
+        assertTrue(e.contains("tls-cert " + cert), e);
+        assertTrue(Files.notExists(tmp.resolve("data")), "nothing may be created before the configuration is valid");
+    }
+
+    @Test
+    void whenPlainPortClosedWithoutTls_thenExitTwo() {
+        assertEquals(ExitCodes.USAGE, run("--port", "-1", "--websocket-port", "0"));
+        assertTrue(err.toString().contains("port=-1 closes the plain listener but no TLS listener"), err.toString());
+        assertTrue(err.toString().contains("websocket-port=0 listens on the plain listener's address"),
+                err.toString());
+
+        err.getBuffer().setLength(0);
+        assertEquals(ExitCodes.USAGE, run("--port", "-1", "--tls-key", tmp.resolve("k").toString()));
+        String e = err.toString();
+        assertTrue(e.contains("tls-key is set but tls-cert is missing"), e);
+        assertTrue(e.contains("tls-key=" + tmp.resolve("k") + " is not a readable file"), e);
     }
 
     @Test

@@ -36,7 +36,12 @@ public final class Mosquitto {
     }
 
     private static Result run(String tool, int port, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(tool, "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        return run(tool, "127.0.0.1", port, args);
+    }
+
+    /** {@code tool -h host -p port args…}, for TLS ({@code --cafile}) and other addresses. */
+    public static Result run(String tool, String host, int port, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(tool, "-h", host, "-p", Integer.toString(port)));
         cmd.addAll(List.of(args));
         try {
             Path errFile = Files.createTempFile("mosquitto", ".err");

@@ -144,6 +144,48 @@ class SwarmBrokerIT {
         assertEquals("ping/free.fr rtt=1.2\n", sub.out());
     }
 
+    /**
+     * Moquette 0.17 defect (4): under a flood its session command queue overflowed and QoS 1 messages were lost. Four
+     * publishers flood one persistent QoS 1 subscriber (as an indexer is); every message must arrive.
+     */
+    @Test
+    void whenFourPublishersFloodOnePersistentQos1Subscriber_thenEveryMessageArrives() throws Exception {
+        broker = SwarmBroker.start(config(tmp.resolve("data")));
+        int port = broker.port();
+        int perPublisher = 5_000;
+        String payload = "p".repeat(200);
+        Path lines = Files.write(tmp.resolve("lines.txt"), java.util.Collections.nCopies(perPublisher, payload));
+        Process sub = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "-i", "indexer-flood", "-c", "-q", "1", "-t", "ping/+", "-C", Integer.toString(4 * perPublisher),
+                "-W", "90").redirectErrorStream(true).redirectOutput(tmp.resolve("sub.out").toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> broker.metricsRegistry().scrape().stream()
+                    .filter(m -> m.getMetadata().getPrometheusName().equals("swarm_broker_clients_connected"))
+                    .map(io.prometheus.metrics.model.snapshots.GaugeSnapshot.class::cast)
+                    .anyMatch(g -> g.getDataPoints().get(0).getValue() == 1));
+            long t0 = System.nanoTime();
+            List<Process> pubs = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                pubs.add(new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(port),
+                        "-i", "agent-flood-" + i, "-t", "ping/t" + i, "-q", "1", "-l")
+                        .redirectInput(lines.toFile()).redirectErrorStream(true)
+                        .redirectOutput(tmp.resolve("pub" + i + ".log").toFile()).start());
+            }
+            for (Process pub : pubs) {
+                assertTrue(pub.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "publisher did not finish");
+                assertEquals(0, pub.exitValue());
+            }
+            assertTrue(sub.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "subscriber did not finish");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+
+            List<String> got = Files.readAllLines(tmp.resolve("sub.out"));
+            assertEquals(4 * perPublisher, got.size(), "received " + got.size() + " in " + millis + " ms");
+            assertTrue(got.stream().allMatch(payload::equals));
+        } finally {
+            sub.destroy();
+        }
+    }
+
     @Test
     void whenPortIsInUse_thenStartupExceptionNamesItAndNoThreadIsLeft() throws Exception {
         Set<Thread> before = BrokerThreads.snapshot();

@@ -1,5 +1,7 @@
 package net.swarming.broker.internal.metrics;
 
+import io.moquette.broker.security.IAuthorizatorPolicy;
+import io.moquette.broker.subscriptions.Topic;
 import io.moquette.interception.AbstractInterceptHandler;
 import io.moquette.interception.InterceptHandler;
 import io.moquette.interception.messages.InterceptPublishMessage;
@@ -18,6 +20,10 @@ import java.util.function.IntSupplier;
  *       registry at scrape time (exact even when a client id takes over another's connection).</li>
  *   <li>{@code swarm_broker_messages_received_total}: PUBLISH packets received from clients,
  *       {@code $SYS/broker/publish/messages/received}.</li>
+ *
+ *   <li>{@code swarm_broker_publish_bytes_received_total}: {@code $SYS/broker/publish/bytes/received}.</li>
+ *   <li>{@code swarm_broker_auth_failures_total}, {@code swarm_broker_publish_messages_refused_total},
+ *       {@code swarm_broker_subscriptions_refused_total}: refusals, which mosquitto's {@code $SYS} tree does not count.</li>
  * </ul>
  *
  * <p>Moquette 0.17 has no hook for the messages it sends (its acknowledgement notification is a TODO), so there is no
@@ -28,6 +34,10 @@ public final class BrokerMetrics {
     private final PrometheusRegistry registry;
     private final Gauge up;
     private final Counter messagesReceived;
+    private final Counter authenticationFailures;
+    private final Counter publishBytesReceived;
+    private final Counter publishesRefused;
+    private final Counter subscriptionsRefused;
     private final InterceptHandler interceptor = new PublishCounter();
 
     /**
@@ -50,6 +60,63 @@ public final class BrokerMetrics {
                 .help("PUBLISH packets received from clients (mosquitto $SYS/broker/publish/messages/received)")
                 .withoutExemplars()
                 .register(registry);
+        this.authenticationFailures = Counter.builder()
+                .name("swarm_broker_auth_failures_total")
+                .help("Connections refused because the user name or password was wrong (clients without a user name "
+                        + "refused by allow-anonymous=false are not counted: Moquette 0.17 does not report them)")
+                .withoutExemplars()
+                .register(registry);
+        this.publishBytesReceived = Counter.builder()
+                .name("swarm_broker_publish_bytes_received_total")
+                .help("Payload bytes of PUBLISH packets received (mosquitto $SYS/broker/publish/bytes/received)")
+                .withoutExemplars()
+                .register(registry);
+        this.publishesRefused = Counter.builder()
+                .name("swarm_broker_publish_messages_refused_total")
+                .help("PUBLISH packets dropped because the client may not write the topic (ACL or role policy)")
+                .withoutExemplars()
+                .register(registry);
+        this.subscriptionsRefused = Counter.builder()
+                .name("swarm_broker_subscriptions_refused_total")
+                .help("Topic filters refused in SUBSCRIBE packets because the client may not read them")
+                .withoutExemplars()
+                .register(registry);
+    }
+
+    /**
+     * Wraps Moquette's authorization policy so that every refused publish and subscription is counted. The counts are
+     * of decisions: Moquette asks once per PUBLISH packet and once per topic filter of a SUBSCRIBE.
+     */
+    public IAuthorizatorPolicy counting(IAuthorizatorPolicy policy) {
+        return new IAuthorizatorPolicy() {
+            @Override
+            public boolean canWrite(Topic topic, String user, String client) {
+                boolean ok = policy.canWrite(topic, user, client);
+                if (!ok) {
+                    publishesRefused.inc();
+                }
+                return ok;
+            }
+
+            @Override
+            public boolean canRead(Topic topic, String user, String client) {
+                boolean ok = policy.canRead(topic, user, client);
+                if (!ok) {
+                    subscriptionsRefused.inc();
+                }
+                return ok;
+            }
+        };
+    }
+
+    /** Counts a refused login; cheap, never blocks. */
+    public void authenticationFailed() {
+        authenticationFailures.inc();
+    }
+
+    /** Refused logins counted so far. */
+    public long authenticationFailures() {
+        return (long) authenticationFailures.get();
     }
 
     /** The registry the metrics live in, for the {@code /metrics} endpoint. */
@@ -92,6 +159,7 @@ public final class BrokerMetrics {
         public void onPublish(InterceptPublishMessage msg) {
             try {
                 messagesReceived.inc();
+                publishBytesReceived.inc(msg.getPayload().readableBytes());
             } finally {
                 // Moquette hands every handler its own retained duplicate of the payload.
                 msg.getPayload().release();
