@@ -2,7 +2,9 @@ package net.swarming.agent.probe;
 
 import java.time.Clock;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * What the agent lends its probes.
@@ -20,5 +22,36 @@ public record ProbeContext(Clock clock, ExecutorService roundExecutor, int defau
         if (defaultTcpPort < 1 || defaultTcpPort > 65_535) {
             throw new IllegalArgumentException("defaultTcpPort must be 1-65535, got " + defaultTcpPort);
         }
+    }
+
+    /** A round that holds its thread for its whole length (TCP connects, HTTP requests, DNS queries). */
+    @FunctionalInterface
+    public interface BlockingRound {
+        ProbeRound run() throws Exception;
+    }
+
+    /**
+     * Runs a blocking round on {@link #roundExecutor()} so that {@link Probe#round} never blocks its caller. The future
+     * fails when the pool refuses the round (agent shutting down) or the round throws; an interrupted round is not a
+     * measurement, so it fails too rather than reporting a cut-short result.
+     */
+    public CompletableFuture<ProbeRound> runBlocking(BlockingRound round) {
+        Objects.requireNonNull(round, "round");
+        CompletableFuture<ProbeRound> result = new CompletableFuture<>();
+        try {
+            roundExecutor.execute(() -> {
+                try {
+                    result.complete(round.run());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    result.completeExceptionally(e);
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
     }
 }

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import net.swarming.agent.probe.Probe;
 import net.swarming.agent.probe.ProbeContext;
@@ -79,22 +78,7 @@ public final class DnsProbe implements Probe {
     @Override
     public CompletableFuture<ProbeRound> round(ProbeRequest request) {
         Objects.requireNonNull(request, "request");
-        CompletableFuture<ProbeRound> result = new CompletableFuture<>();
-        try {
-            context.roundExecutor().execute(() -> {
-                try {
-                    result.complete(runRound(request));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    result.completeExceptionally(e);
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(e);
-        }
-        return result;
+        return context.runBlocking(() -> runRound(request));
     }
 
     ProbeRound runRound(ProbeRequest request) throws InterruptedException, IOException {

@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -86,22 +85,7 @@ public final class HttpProbe implements Probe {
     @Override
     public CompletableFuture<ProbeRound> round(ProbeRequest request) {
         Objects.requireNonNull(request, "request");
-        CompletableFuture<ProbeRound> result = new CompletableFuture<>();
-        try {
-            context.roundExecutor().execute(() -> {
-                try {
-                    result.complete(runRound(request));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    result.completeExceptionally(e);
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(e);
-        }
-        return result;
+        return context.runBlocking(() -> runRound(request));
     }
 
     /** Where and what to ask. */

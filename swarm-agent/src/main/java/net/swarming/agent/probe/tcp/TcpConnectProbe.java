@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import net.swarming.agent.internal.schedule.AddressPolicy;
 import net.swarming.agent.probe.Probe;
@@ -68,23 +67,7 @@ public final class TcpConnectProbe implements Probe {
     @Override
     public CompletableFuture<ProbeRound> round(ProbeRequest request) {
         Objects.requireNonNull(request, "request");
-        CompletableFuture<ProbeRound> result = new CompletableFuture<>();
-        try {
-            context.roundExecutor().execute(() -> {
-                try {
-                    result.complete(runRound(request));
-                } catch (InterruptedException e) {
-                    // Shutdown: a cut-short round is not a measurement.
-                    Thread.currentThread().interrupt();
-                    result.completeExceptionally(e);
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(e);
-        }
-        return result;
+        return context.runBlocking(() -> runRound(request));
     }
 
     /** Runs one round on the calling thread. */
