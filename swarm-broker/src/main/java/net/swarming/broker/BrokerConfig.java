@@ -1,9 +1,11 @@
 package net.swarming.broker;
 
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import net.swarming.common.cli.Durations;
 
 /**
  * Configuration of one {@link SwarmBroker}.
@@ -29,10 +31,13 @@ import java.util.List;
  *                        file is set"
  * @param websocketPort   MQTT over WebSocket (path {@value #WEBSOCKET_PATH}) on the plain listener's address; 0 picks a
  *                        free port, {@value #LISTENER_OFF} (the default) for none
+ * @param sessionExpiry   how long a persistent session (clean session false) and its queued messages are kept after its
+ *                        client disconnects; whole seconds from 1 s to {@link #MAX_SESSION_EXPIRY}, or
+ *                        {@link Duration#ZERO} for never (Moquette's own default)
  */
 public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                            int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
-                           int websocketPort) {
+                           int websocketPort, Duration sessionExpiry) {
 
     /** Every interface. */
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -52,6 +57,17 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     public static final int DEFAULT_METRICS_PORT = 9463;
     /** {@link #metricsPort()} value that disables the metrics endpoint. */
     public static final int METRICS_OFF = -1;
+    /**
+     * Seven days: an indexer or agent that was down over a long weekend finds its queued messages again, while the queue
+     * of a client id that is never coming back (a retired indexer subscribed to {@code ping/+}) stops growing on disk
+     * within a week.
+     */
+    public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofDays(7);
+    /**
+     * The longest expiry Moquette 0.17 handles: it converts the value to milliseconds in an {@code int} (2,147,483 s,
+     * about 24.8 days) and a longer one would wrap around.
+     */
+    public static final Duration MAX_SESSION_EXPIRY = Duration.ofMillis(Integer.MAX_VALUE).withNanos(0);
     /** MQTT 3.1.1 "remaining length" cannot exceed 268,435,455 bytes. */
     public static final int MQTT_MAX_PACKET_BYTES = 268_435_455;
 
@@ -106,6 +122,13 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
                     + LISTENER_OFF + " closes it: open the plain port (host=127.0.0.1 keeps it local) or drop the "
                     + "WebSocket listener");
         }
+        if (sessionExpiry == null || sessionExpiry.isNegative() || sessionExpiry.getNano() != 0
+                || sessionExpiry.compareTo(MAX_SESSION_EXPIRY) > 0) {
+            problems.add("session-expiry=" + (sessionExpiry == null ? null : Durations.format(sessionExpiry))
+                    + " must be whole seconds from 1s to " + MAX_SESSION_EXPIRY.toSeconds() + "s (about 24 days, "
+                    + "Moquette 0.17's limit), or 0 for never (default " + Durations.format(DEFAULT_SESSION_EXPIRY)
+                    + ")");
+        }
         if (tls != null) {
             tlsProblems(tls, problems);
         }
@@ -143,6 +166,14 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
         }
     }
 
+    /** Everything but the session expiry, which is {@link #DEFAULT_SESSION_EXPIRY}. */
+    public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
+                        int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
+                        int websocketPort) {
+        this(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile, aclFile, allowAnonymous,
+                websocketPort, DEFAULT_SESSION_EXPIRY);
+    }
+
     /** Plain listener only, no authentication: the Foundation's constructor. */
     public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                         int metricsPort) {
@@ -158,55 +189,66 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     /** A copy with its plain listener on {@code host:port}. */
     public BrokerConfig withListener(String newHost, int newPort) {
         return new BrokerConfig(newHost, newPort, dataDir, maxMessageBytes, metricsHost, metricsPort, tls,
-                passwordFile, aclFile, allowAnonymous, websocketPort);
+                passwordFile, aclFile, allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy persisting under {@code newDataDir}. */
     public BrokerConfig withDataDir(Path newDataDir) {
         return new BrokerConfig(host, port, newDataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy accepting packets up to {@code bytes}. */
     public BrokerConfig withMaxMessageBytes(int bytes) {
         return new BrokerConfig(host, port, dataDir, bytes, metricsHost, metricsPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort);
+                allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy serving metrics on {@code newHost:newPort} ({@link #METRICS_OFF} for none). */
     public BrokerConfig withMetrics(String newHost, int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, newHost, newPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort);
+                allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy with a TLS listener ({@code null} for none). */
     public BrokerConfig withTls(TlsListener newTls) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, newTls, passwordFile,
-                aclFile, allowAnonymous, websocketPort);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy authenticating against {@code file} ({@code null} for none). */
     public BrokerConfig withPasswordFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, file, aclFile,
-                allowAnonymous, websocketPort);
+                allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy authorizing with the ACL {@code file} ({@code null} for the default policy). */
     public BrokerConfig withAclFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                file, allowAnonymous, websocketPort);
+                file, allowAnonymous, websocketPort, sessionExpiry);
     }
 
     /** A copy that admits ({@code true}) or refuses ({@code false}) clients without a user name; {@code null}: auto. */
     public BrokerConfig withAllowAnonymous(Boolean allow) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allow, websocketPort);
+                aclFile, allow, websocketPort, sessionExpiry);
     }
 
     /** A copy with a WebSocket listener on {@code newPort} ({@link #LISTENER_OFF} for none). */
     public BrokerConfig withWebsocketPort(int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, newPort);
+                aclFile, allowAnonymous, newPort, sessionExpiry);
+    }
+
+    /** A copy keeping disconnected persistent sessions for {@code expiry} ({@link Duration#ZERO}: forever). */
+    public BrokerConfig withSessionExpiry(Duration expiry) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort, expiry);
+    }
+
+    /** Whether persistent sessions expire at all ({@link #sessionExpiry()} is not zero). */
+    public boolean sessionsExpire() {
+        return !sessionExpiry.isZero();
     }
 
     /** Whether the WebSocket listener is open. */

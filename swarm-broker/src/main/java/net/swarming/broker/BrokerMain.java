@@ -1,14 +1,17 @@
 package net.swarming.broker;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import net.swarming.common.cli.Durations;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,6 +51,13 @@ public final class BrokerMain implements Callable<Integer> {
             defaultValue = "" + BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES,
             description = "Largest MQTT packet accepted, in bytes (default: ${DEFAULT-VALUE}).")
     int maxMessageBytes;
+
+    @Option(names = "--session-expiry", paramLabel = "DURATION", converter = ExpiryConverter.class,
+            defaultValue = "7d",
+            description = "How long a disconnected persistent session (clean session off) and its queued messages are "
+                    + "kept, such as 12h or 7d; at most 24d (Moquette's limit); 'never' or 0 keeps them forever "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration sessionExpiry = BrokerConfig.DEFAULT_SESSION_EXPIRY;
 
     @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_METRICS_HOST,
             description = "Address of the Prometheus /metrics endpoint (default: ${DEFAULT-VALUE}).")
@@ -120,7 +130,7 @@ public final class BrokerMain implements Callable<Integer> {
         TlsListener tls = anyTls ? new TlsListener(tlsHost, tlsPort == null ? TlsListener.DEFAULT_PORT : tlsPort,
                 tlsCert, tlsKey, tlsPkcs12, tlsPkcs12Password) : null;
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry);
     }
 
     @Override
@@ -137,9 +147,10 @@ public final class BrokerMain implements Callable<Integer> {
             String ws = cfg.websocketEnabled() ? broker.host() + ":" + broker.websocketPort()
                     + BrokerConfig.WEBSOCKET_PATH : "off";
             LOG.info("swarm-broker listening on {}, TLS {}, WebSocket {} (data dir {}, max message {} bytes, authentication {}, "
-                    + "anonymous {}, authorization {}, metrics {})", plain, tls, ws, broker.dataDir(),
+                    + "anonymous {}, authorization {}, metrics {}, session expiry {})", plain, tls, ws, broker.dataDir(),
                     cfg.maxMessageBytes(), cfg.passwordFile() == null ? "off" : cfg.passwordFile(),
-                    cfg.anonymousAllowed() ? "allowed" : "refused", cfg.authorization(), metrics);
+                    cfg.anonymousAllowed() ? "allowed" : "refused", cfg.authorization(), metrics,
+                    cfg.sessionsExpire() ? Durations.format(cfg.sessionExpiry()) : "never");
             stopRequested.await();
             LOG.info("swarm-broker stopping");
             broker.close();
@@ -170,6 +181,18 @@ public final class BrokerMain implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // The hook is what stopped us; the JVM is already exiting.
+        }
+    }
+
+    /** {@link Durations#parse} plus {@code never} and {@code 0}, which mean no expiry ({@link Duration#ZERO}). */
+    static final class ExpiryConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.strip();
+            if (v.equalsIgnoreCase("never") || v.equals("0")) {
+                return Duration.ZERO;
+            }
+            return new Durations.Converter().convert(v);
         }
     }
 }

@@ -19,6 +19,7 @@ import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
+import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
 import net.swarming.broker.internal.store.DataDirectory;
 import net.swarming.broker.internal.tls.TlsTerminator;
@@ -81,7 +82,8 @@ public final class SwarmBroker implements AutoCloseable {
         // Every file is read and checked before the data directory or any port is touched.
         Security security = Security.load(config, (clientId, user) -> metrics.authenticationFailed());
         Path dataDir = DataDirectory.prepare(config.dataDir());
-        SessionStoreRepair.repair(dataDir);
+        SessionStoreRepair.repair(dataDir, config.sessionExpiry());
+        metrics.seed(StoredState.read(dataDir));
 
         // With the plain port closed, Moquette still listens on a loopback port that only the TLS listener uses.
         String mqttHost = config.plainEnabled() ? config.host() : LOOPBACK;
@@ -154,6 +156,7 @@ public final class SwarmBroker implements AutoCloseable {
                             config.anonymousAllowed())
                     : MoquetteProperties.config(mqttHost, port, dataDir, config.maxMessageBytes(),
                             config.anonymousAllowed(), websocketPort, BrokerConfig.WEBSOCKET_PATH);
+            MoquetteProperties.sessionExpiry(moquette, config.sessionExpiry());
             server.startServer(moquette,
                     List.of(metrics.interceptor()), null, security.authenticator(),
                     metrics.counting(security.authorization()));

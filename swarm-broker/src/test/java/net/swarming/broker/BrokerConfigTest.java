@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class BrokerConfigTest {
@@ -45,5 +46,22 @@ class BrokerConfigTest {
     @Test
     void whenMetricsPortIsMinusOne_thenMetricsAreOff() {
         assertFalse(BrokerConfig.defaults().withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF).metricsEnabled());
+    }
+
+    @Test
+    void whenSessionExpiryIsOutsideWhatMoquetteHandles_thenRefusedWithTheLimits() {
+        assertEquals(Duration.ofDays(7), BrokerConfig.defaults().sessionExpiry());
+        assertTrue(BrokerConfig.defaults().sessionsExpire());
+        assertFalse(BrokerConfig.defaults().withSessionExpiry(Duration.ZERO).sessionsExpire());
+        BrokerConfig.defaults().withSessionExpiry(Duration.ofSeconds(1));
+        BrokerConfig.defaults().withSessionExpiry(BrokerConfig.MAX_SESSION_EXPIRY);
+        assertEquals(2_147_483, BrokerConfig.MAX_SESSION_EXPIRY.toSeconds());
+        for (Duration bad : new Duration[] {Duration.ofDays(25), Duration.ofMillis(1500), Duration.ofSeconds(-1),
+                BrokerConfig.MAX_SESSION_EXPIRY.plusSeconds(1), null}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> BrokerConfig.defaults().withSessionExpiry(bad));
+            assertTrue(e.getMessage().contains("session-expiry=") && e.getMessage().contains("2147483s"),
+                    e.getMessage());
+        }
     }
 }

@@ -46,7 +46,7 @@ class BrokerMainTest {
         for (String option : List.of("--host", "--port", "--data-dir", "--max-message-bytes", "--metrics-host",
                 "--metrics-port", "--tls-host", "--tls-port", "--tls-cert", "--tls-key", "--tls-pkcs12",
                 "--tls-pkcs12-password", "--websocket-port", "--password-file", "--acl-file", "--allow-anonymous",
-                "--config")) {
+                "--session-expiry", "--config")) {
             assertTrue(out.toString().contains(option), option + " missing from help: " + out);
         }
     }
@@ -111,6 +111,26 @@ class BrokerMainTest {
         assertTrue(e.contains("acl-file " + acl + ": line 2 'topic sometimes watch now'"), e);
         assertTrue(e.contains("tls-cert " + cert), e);
         assertTrue(Files.notExists(tmp.resolve("data")), "nothing may be created before the configuration is valid");
+    }
+
+    @Test
+    void whenSessionExpiryComesFromFlagEnvOrConfigFile_thenItIsParsedAndValidated() throws IOException {
+        BrokerMain main = new BrokerMain();
+        new picocli.CommandLine(main).parseArgs();
+        assertEquals(BrokerConfig.DEFAULT_SESSION_EXPIRY, main.brokerConfig().sessionExpiry());
+        new picocli.CommandLine(main).parseArgs("--session-expiry", "never");
+        assertEquals(Duration.ZERO, main.brokerConfig().sessionExpiry());
+        new picocli.CommandLine(main).parseArgs("--session-expiry", "12h");
+        assertEquals(Duration.ofHours(12), main.brokerConfig().sessionExpiry());
+
+        assertEquals(ExitCodes.USAGE, run(Map.of("SWARM_BROKER_SESSION_EXPIRY", "30d"), "--port", "70000"));
+        String e = err.toString();
+        assertTrue(e.contains("session-expiry=30d") && e.contains("port=70000"), e);
+
+        err.getBuffer().setLength(0);
+        Path config = Files.writeString(tmp.resolve("broker.properties"), "session-expiry=soon\n");
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+        assertTrue(err.toString().contains("'soon' is not a duration"), err.toString());
     }
 
     @Test

@@ -4,12 +4,22 @@ import io.moquette.broker.security.IAuthorizatorPolicy;
 import io.moquette.broker.subscriptions.Topic;
 import io.moquette.interception.AbstractInterceptHandler;
 import io.moquette.interception.InterceptHandler;
+import io.moquette.interception.messages.InterceptConnectMessage;
+import io.moquette.interception.messages.InterceptConnectionLostMessage;
+import io.moquette.interception.messages.InterceptDisconnectMessage;
 import io.moquette.interception.messages.InterceptPublishMessage;
+import io.moquette.interception.messages.InterceptSubscribeMessage;
+import io.moquette.interception.messages.InterceptUnsubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
+import net.swarming.broker.internal.moquette.StoredState;
 
 /**
  * The broker's Prometheus metrics, named after the mosquitto {@code $SYS} topics they correspond to.
@@ -22,9 +32,20 @@ import java.util.function.IntSupplier;
  *       {@code $SYS/broker/publish/messages/received}.</li>
  *
  *   <li>{@code swarm_broker_publish_bytes_received_total}: {@code $SYS/broker/publish/bytes/received}.</li>
+ *   <li>{@code swarm_broker_subscriptions_count}: {@code $SYS/broker/subscriptions/count} (mosquitto-exporter
+ *       {@code broker_subscriptions_count}).</li>
+ *   <li>{@code swarm_broker_retained_messages_count}: {@code $SYS/broker/retained messages/count}
+ *       ({@code broker_retained_messages_count}).</li>
  *   <li>{@code swarm_broker_auth_failures_total}, {@code swarm_broker_publish_messages_refused_total},
  *       {@code swarm_broker_subscriptions_refused_total}: refusals, which mosquitto's {@code $SYS} tree does not count.</li>
  * </ul>
+ *
+ * <p>Moquette 0.17 exposes neither count, so both are kept here from its interceptor events, starting from what its
+ * store holds at start ({@link StoredState}). Subscriptions: added by each accepted SUBSCRIBE filter, removed by
+ * UNSUBSCRIBE and, for a clean session, when its client disconnects, loses its connection or reconnects. Retained
+ * messages, as Moquette 0.17 keeps them: a retained QoS 1 or 2 publish with a payload sets its topic, one with an empty
+ * payload clears it, and a retained QoS 0 publish clears it too (Moquette does not store QoS 0 retained messages).
+ * Moquette 0.17 leaves the subscriptions of an <em>expired</em> persistent session in place, and so does this count.
  *
  * <p>Moquette 0.17 has no hook for the messages it sends (its acknowledgement notification is a TODO), so there is no
  * counter of deliveries yet.
@@ -38,7 +59,15 @@ public final class BrokerMetrics {
     private final Counter publishBytesReceived;
     private final Counter publishesRefused;
     private final Counter subscriptionsRefused;
-    private final InterceptHandler interceptor = new PublishCounter();
+    private final InterceptHandler interceptor = new EventCounter();
+    /** Topic filters by client id; written only by Moquette's single interceptor thread, read at scrape time. */
+    private final Map<String, Set<String>> subscriptions = new ConcurrentHashMap<>();
+    /**
+     * Client ids of persistent sessions (clean session false). Any other client is clean: that includes those that
+     * sent an empty client id, which Moquette replaces by one of its own that its connect event does not show.
+     */
+    private final Set<String> persistentSessions = ConcurrentHashMap.newKeySet();
+    private final Set<String> retainedTopics = ConcurrentHashMap.newKeySet();
 
     /**
      * @param registry         this broker's own registry
@@ -46,6 +75,17 @@ public final class BrokerMetrics {
      */
     public BrokerMetrics(PrometheusRegistry registry, IntSupplier connectedClients) {
         this.registry = registry;
+        GaugeWithCallback.builder()
+                .name("swarm_broker_subscriptions_count")
+                .help("Subscriptions (client id and topic filter) held by the broker, of connected clients and of "
+                        + "disconnected persistent sessions (mosquitto $SYS/broker/subscriptions/count)")
+                .callback(cb -> cb.call(subscriptionCount()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("swarm_broker_retained_messages_count")
+                .help("Topics holding a retained message (mosquitto $SYS/broker/retained messages/count)")
+                .callback(cb -> cb.call(retainedTopics.size()))
+                .register(registry);
         this.up = Gauge.builder()
                 .name("swarm_broker_up")
                 .help("1 while the broker accepts MQTT connections, 0 once it is closed")
@@ -134,16 +174,45 @@ public final class BrokerMetrics {
         up.set(isUp ? 1 : 0);
     }
 
+    /**
+     * Starts the subscription and retained counts from what Moquette will reload from its store; call before Moquette
+     * starts.
+     */
+    public void seed(StoredState stored) {
+        retainedTopics.addAll(stored.retainedTopics());
+        stored.subscriptions().forEach((client, filters) -> {
+            Set<String> set = ConcurrentHashMap.newKeySet();
+            set.addAll(filters);
+            subscriptions.put(client, set);
+            // Moquette keeps stored subscriptions until their client id connects again with a clean session.
+            persistentSessions.add(client);
+        });
+    }
+
+    /** Subscriptions held now, as {@code swarm_broker_subscriptions_count} reports them. */
+    public int subscriptionCount() {
+        int n = 0;
+        for (Set<String> filters : subscriptions.values()) {
+            n += filters.size();
+        }
+        return n;
+    }
+
+    /** Topics holding a retained message now. */
+    public int retainedCount() {
+        return retainedTopics.size();
+    }
+
     /** PUBLISH packets counted so far. */
     public long messagesReceived() {
         return (long) messagesReceived.get();
     }
 
     /**
-     * Runs on Moquette's interceptor thread, once per PUBLISH: counts and releases, nothing else. Subscribing to PUBLISH
-     * only keeps connect and subscribe events off that thread.
+     * Runs on Moquette's interceptor thread (one thread, so events arrive in the order Moquette raised them): counts and
+     * returns, nothing else.
      */
-    private final class PublishCounter extends AbstractInterceptHandler {
+    private final class EventCounter extends AbstractInterceptHandler {
 
         @Override
         public String getID() {
@@ -152,14 +221,24 @@ public final class BrokerMetrics {
 
         @Override
         public Class<?>[] getInterceptedMessageTypes() {
-            return new Class<?>[] {InterceptPublishMessage.class};
+            return new Class<?>[] {InterceptPublishMessage.class, InterceptConnectMessage.class,
+                InterceptDisconnectMessage.class, InterceptConnectionLostMessage.class,
+                InterceptSubscribeMessage.class, InterceptUnsubscribeMessage.class};
         }
 
         @Override
         public void onPublish(InterceptPublishMessage msg) {
             try {
                 messagesReceived.inc();
-                publishBytesReceived.inc(msg.getPayload().readableBytes());
+                int bytes = msg.getPayload().readableBytes();
+                publishBytesReceived.inc(bytes);
+                if (msg.isRetainFlag()) {
+                    if (bytes > 0 && msg.getQos() != MqttQoS.AT_MOST_ONCE) {
+                        retainedTopics.add(msg.getTopicName());
+                    } else {
+                        retainedTopics.remove(msg.getTopicName());
+                    }
+                }
             } finally {
                 // Moquette hands every handler its own retained duplicate of the payload.
                 msg.getPayload().release();
@@ -167,8 +246,52 @@ public final class BrokerMetrics {
         }
 
         @Override
+        public void onConnect(InterceptConnectMessage msg) {
+            if (msg.isCleanSession()) {
+                // A clean session starts without subscriptions, whatever the client id held before.
+                persistentSessions.remove(msg.getClientID());
+                subscriptions.remove(msg.getClientID());
+            } else {
+                persistentSessions.add(msg.getClientID());
+            }
+        }
+
+        @Override
+        public void onDisconnect(InterceptDisconnectMessage msg) {
+            ended(msg.getClientID());
+        }
+
+        @Override
+        public void onConnectionLost(InterceptConnectionLostMessage msg) {
+            ended(msg.getClientID());
+        }
+
+        private void ended(String clientId) {
+            if (!persistentSessions.contains(clientId)) {
+                subscriptions.remove(clientId);
+            }
+        }
+
+        @Override
+        public void onSubscribe(InterceptSubscribeMessage msg) {
+            subscriptions.computeIfAbsent(msg.getClientID(), id -> ConcurrentHashMap.newKeySet())
+                    .add(msg.getTopicFilter());
+        }
+
+        @Override
+        public void onUnsubscribe(InterceptUnsubscribeMessage msg) {
+            Set<String> filters = subscriptions.get(msg.getClientID());
+            if (filters != null) {
+                filters.remove(msg.getTopicFilter());
+                if (filters.isEmpty()) {
+                    subscriptions.remove(msg.getClientID(), filters);
+                }
+            }
+        }
+
+        @Override
         public void onSessionLoopError(Throwable error) {
-            // Only PUBLISH is subscribed; Moquette logs session loop errors itself.
+            // Moquette logs session loop errors itself.
         }
     }
 }

@@ -4,6 +4,7 @@ import io.moquette.BrokerConstants;
 import io.moquette.broker.config.IConfig;
 import io.moquette.broker.config.MemoryConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 
 /**
@@ -66,6 +67,17 @@ public final class MoquetteProperties {
         p.setProperty(BrokerConstants.NETTY_EPOLL_PROPERTY_NAME, "false");
         p.setProperty(IConfig.SESSION_QUEUE_SIZE, Integer.toString(SESSION_QUEUE_SIZE));
         return p;
+    }
+
+    /**
+     * Sets how long Moquette keeps a disconnected persistent session ({@code persistent_client_expiration}, read by
+     * Moquette 0.17 at start and given to every session created with clean session false). {@link Duration#ZERO} leaves
+     * it unset: Moquette's default, never.
+     */
+    public static void sessionExpiry(IConfig config, Duration expiry) {
+        if (!expiry.isZero()) {
+            config.setProperty(IConfig.PERSISTENT_CLIENT_EXPIRATION_PROPERTY_NAME, expiry.toSeconds() + "s");
+        }
     }
 
     /** The same, as the {@link IConfig} that {@code Server.startServer} takes. */

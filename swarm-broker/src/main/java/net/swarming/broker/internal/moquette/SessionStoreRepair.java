@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +65,22 @@ public final class SessionStoreRepair {
         return repair(dataDir, Clock.systemUTC());
     }
 
+    /**
+     * The same, and then shortens every persistent session's expiry to at most {@code maxExpiry} from now (interval and
+     * instant), so that lowering {@code session-expiry} applies to the sessions already stored: Moquette 0.17 keeps the
+     * interval a session was created with. {@link Duration#ZERO} leaves the expiries as they are.
+     *
+     * @return the client ids whose records were rewritten or deleted
+     */
+    public static List<String> repair(Path dataDir, Duration maxExpiry) {
+        return repair(dataDir, Clock.systemUTC(), maxExpiry);
+    }
+
     static List<String> repair(Path dataDir, Clock clock) {
+        return repair(dataDir, clock, Duration.ZERO);
+    }
+
+    static List<String> repair(Path dataDir, Clock clock, Duration maxExpiry) {
         Path file = dataDir.resolve(STORE_FILE);
         if (!Files.isRegularFile(file)) {
             return List.of();
@@ -76,7 +92,10 @@ public final class SessionStoreRepair {
             throw storeFailure(dataDir, file, e);
         }
         try {
-            List<String> repaired = repairSessions(store, clock.millis());
+            List<String> repaired = new ArrayList<>(repairSessions(store, clock.millis()));
+            if (!maxExpiry.isZero()) {
+                repaired.addAll(capExpiries(store, clock.millis(), maxExpiry));
+            }
             store.commit();
             return repaired;
         } catch (MVStoreException | IllegalArgumentException e) {
@@ -119,6 +138,30 @@ public final class SessionStoreRepair {
         List<String> repaired = new ArrayList<>(dropped);
         repaired.addAll(expiring);
         return repaired;
+    }
+
+    private static List<String> capExpiries(MVStore store, long nowMillis, Duration maxExpiry) {
+        if (!store.hasMap(SESSIONS_MAP)) {
+            return List.of();
+        }
+        MVMap<String, StoredSession> sessions =
+                store.openMap(SESSIONS_MAP, new MVMap.Builder<String, StoredSession>().valueType(new Codec()));
+        int maxSeconds = (int) Math.min(Integer.MAX_VALUE, maxExpiry.toSeconds());
+        long latest = saturatedAdd(nowMillis, maxSeconds * 1000L);
+        List<String> capped = new ArrayList<>();
+        for (Map.Entry<String, StoredSession> e : List.copyOf(sessions.entrySet())) {
+            StoredSession s = e.getValue();
+            if (s.expiryIntervalSeconds() > maxSeconds || s.expiresAtMillis() > latest) {
+                sessions.put(e.getKey(), new StoredSession(s.clientId(), Math.min(s.expiresAtMillis(), latest),
+                        s.protocolLevel(), Math.min(s.expiryIntervalSeconds(), maxSeconds)));
+                capped.add(s.clientId());
+            }
+        }
+        if (!capped.isEmpty()) {
+            LOG.info("shortened the expiry of {} stored persistent session(s) to the configured session expiry of "
+                    + "{} s: {}", capped.size(), maxSeconds, abbreviate(capped));
+        }
+        return capped;
     }
 
     private static String abbreviate(List<String> ids) {

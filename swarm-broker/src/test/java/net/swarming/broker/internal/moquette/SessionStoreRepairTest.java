@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -94,6 +95,26 @@ class SessionStoreRepairTest {
         SessionStoreRepair.repair(dir, CLOCK);
 
         assertEquals(List.of(), SessionStoreRepair.repair(dir, CLOCK));
+    }
+
+    @Test
+    void whenSessionExpiryIsLowerThanStored_thenIntervalsAndInstantsAreShortenedAndShorterOnesKept() {
+        long inTenSeconds = NOW.plusSeconds(10).toEpochMilli();
+        write(new StoredSession("forever", NOW.plusSeconds(Integer.MAX_VALUE).toEpochMilli(), MQTT_3_1_1,
+                        Integer.MAX_VALUE),
+                new StoredSession("crashed", -1, MQTT_3_1_1, Integer.MAX_VALUE),
+                new StoredSession("soon", inTenSeconds, MQTT_3_1_1, 30));
+
+        List<String> repaired = SessionStoreRepair.repair(dir, CLOCK, Duration.ofMinutes(1));
+
+        assertTrue(repaired.containsAll(List.of("forever", "crashed")) && !repaired.contains("soon"),
+                repaired.toString());
+        Map<String, StoredSession> after = read();
+        long inOneMinute = NOW.plusSeconds(60).toEpochMilli();
+        assertEquals(new StoredSession("forever", inOneMinute, MQTT_3_1_1, 60), after.get("forever"));
+        assertEquals(new StoredSession("crashed", inOneMinute, MQTT_3_1_1, 60), after.get("crashed"));
+        assertEquals(new StoredSession("soon", inTenSeconds, MQTT_3_1_1, 30), after.get("soon"));
+        assertEquals(List.of(), SessionStoreRepair.repair(dir, CLOCK, Duration.ofMinutes(1)));
     }
 
     @Test
