@@ -17,7 +17,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -87,6 +90,16 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "Results of the lag measurement. Default: ${DEFAULT-VALUE}.")
     int lagResults;
 
+    @Option(names = "--writers", paramLabel = "WRITER", split = ",", defaultValue = "INGESTER,OWN",
+            description = "Bulk writers to compare, each through its own indexer after the raw loop; the first one's "
+                    + "rate makes the ratio and measures the lag. Default: ${DEFAULT-VALUE}.")
+    List<IndexerConfig.BulkWriter> writers;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Times the raw loop and every writer are measured, in turn; medians are reported. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
     @Option(names = "--spool-dir", paramLabel = "DIR",
             description = "Spool directory of the indexer under test (default: a temporary one).")
     Path spoolDir;
@@ -100,7 +113,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     /** What one run measured. */
     public record Result(int results, double rawDocsPerSecond, double indexerDocsPerSecond, double ratio,
-                         double lagP50Millis, double lagP99Millis, String report) {}
+                         double lagP50Millis, double lagP99Millis, String report,
+                         Map<String, Double> writerDocsPerSecond) {}
 
     private Result last;
     private String lastTimeline = "";
@@ -112,35 +126,122 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (results < 1 || lagResults < 1 || lagRate < 1 || bulkSize < 1 || concurrency < 1) {
-            throw new IllegalArgumentException("--results, --lag-results, --lag-rate, --bulk-size and "
-                    + "--bulk-concurrency must be positive");
+        if (results < 1 || lagResults < 1 || lagRate < 1 || bulkSize < 1 || concurrency < 1 || rounds < 1
+                || writers == null || writers.isEmpty()) {
+            throw new IllegalArgumentException("--results, --lag-results, --lag-rate, --bulk-size, --bulk-concurrency "
+                    + "and --rounds must be positive, --writers not empty");
         }
         PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
         String suffix = "bench" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         String rawStream = "swarm-pings-" + suffix + "raw";
-        String mqttStream = "swarm-pings-" + suffix + "mqtt";
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-        List<PingResult> generated = generate(results, t0);
+        double[] raw = new double[rounds];
+        Map<IndexerConfig.BulkWriter, double[]> piped = new EnumMap<>(IndexerConfig.BulkWriter.class);
+        StringBuilder rows = new StringBuilder();
+        double[] lag = null;
+        int day = 0;
+        // Elasticsearch warms up (JIT, first segments) for a while: one full-size raw run, not timed, goes first.
+        rawBulk(generate(results, t0.minus(Duration.ofDays(1))), rawStream, out);
+        double[][] pipedByIndex = new double[writers.size()][rounds];
+        String[][] timelineByIndex = new String[writers.size()][rounds];
+        for (int round = 0; round < rounds; round++) {
+            // The order turns every round (raw first, then each writer first), so no contender always runs on the
+            // warmest node or right after another's merges.
+            int contenders = writers.size() + 1;
+            for (int k = 0; k < contenders; k++) {
+                int c = (k + round) % contenders;
+                if (c == 0) {
+                    raw[round] = rawBulk(generate(results, t0.plus(Duration.ofDays(++day))), rawStream, out);
+                    continue;
+                }
+                IndexerConfig.BulkWriter writer = writers.get(c - 1);
+                String stream = "swarm-pings-" + suffix + "mqtt-" + writer.name().toLowerCase(Locale.ROOT);
+                try (Indexer indexer = startIndexer(writer, stream, suffix + round)) {
+                    // Its data stream is created and the code warmed up before anything is timed.
+                    throughMqtt(generate(concurrency * bulkSize, t0.minus(Duration.ofDays(++day))), indexer, out);
+                    pipedByIndex[c - 1][round] = throughMqtt(generate(results, t0.plus(Duration.ofDays(++day))),
+                            indexer, out);
+                    timelineByIndex[c - 1][round] = lastTimeline;
+                    if (round == rounds - 1 && c == 1) {
+                        lag = lag(indexer, stream, t0.plus(Duration.ofDays(++day)), out);
+                    }
+                }
+            }
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %.0f |", round + 1, raw[round]));
+            for (int w = 0; w < writers.size(); w++) {
+                double rate = pipedByIndex[w][round];
+                row.append(String.format(Locale.ROOT, " %.0f (%.2f; %s) |", rate, rate / raw[round],
+                        timelineByIndex[w][round]));
+            }
+            rows.append(row).append('\n');
+        }
+        for (int w = 0; w < writers.size(); w++) {
+            piped.put(writers.get(w), pipedByIndex[w]);
+        }
+        IndexerConfig.BulkWriter first = writers.get(0);
+        double rawMedian = median(raw);
+        double pipedMedian = median(piped.get(first));
+        double ratio = pipedMedian / rawMedian;
+        StringBuilder header = new StringBuilder("| round | raw `_bulk` docs/s |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        StringBuilder medians = new StringBuilder();
+        for (IndexerConfig.BulkWriter writer : writers) {
+            header.append(" MQTT → indexer (").append(writer).append(") docs/s (ratio; timeline) |");
+            rule.append("---|");
+            double m = median(piped.get(writer));
+            medians.append(String.format(Locale.ROOT, "- median MQTT → indexer (spool, fsync, acks) → Elasticsearch "
+                    + "with the %s writer: %.0f docs/s, ratio to the median raw rate %.2f%n", writer, m,
+                    m / rawMedian));
+        }
+        String text = String.format(Locale.ROOT, """
+                ## Indexer benchmark (%s)
 
-        // The template must be in place for both streams: let an indexer install it first.
+                - results: %d v2 results (~%d-byte documents) per run, %d round(s), bulk %d docs × %d concurrent \
+                requests, `create` with deterministic ids, broker %s, Elasticsearch %s; every data stream created \
+                and every indexer warmed up, and Elasticsearch by one untimed full-size raw run, before anything is \
+                timed; the order of raw loop and writers turns every round; MQTT payloads and raw NDJSON prepared \
+                up front
+                - median raw `_bulk` loop (prepared NDJSON): %.0f docs/s
+                %s- ratio indexer (%s) / raw: %.2f (target ≥ 0.8)
+                - publish → searchable at %d results/s with the %s writer (%d results, default 1 s refresh): \
+                p50 %.0f ms, p99 %.0f ms
+
+                %s
+                %s
+                %s""", Instant.now(), results, averageSize(generate(1, t0), rawStream), rounds, bulkSize,
+                concurrency, broker, elasticsearch, rawMedian, medians, first, ratio, lagRate, first, lagResults,
+                lag[0], lag[1], header, rule, rows);
+        out.println(text);
+        if (report.getParent() != null) {
+            Files.createDirectories(report.getParent());
+        }
+        Files.writeString(report, text, StandardCharsets.UTF_8);
+        out.println("report written to " + report.toAbsolutePath());
+        Map<String, Double> perWriter = new LinkedHashMap<>();
+        for (IndexerConfig.BulkWriter writer : writers) {
+            perWriter.put(writer.name(), median(piped.get(writer)));
+        }
+        last = new Result(results, rawMedian, pipedMedian, ratio, lag[0], lag[1], text, perWriter);
+        return ExitCodes.OK;
+    }
+
+    private Indexer startIndexer(IndexerConfig.BulkWriter writer, String stream, String id) throws Exception {
         IndexerConfig config = IndexerConfig.builder()
                 .brokers(List.of(broker))
                 .elasticsearch(List.of(elasticsearch))
-                .pingsStream(mqttStream)
-                .agentsStream("swarm-agents-" + suffix)
-                .deadLetterStream("swarm-deadletter-" + suffix)
-                .clientId("swarm-indexer-" + suffix)
+                .pingsStream(stream)
+                .agentsStream("swarm-agents-" + stream.substring("swarm-pings-".length()))
+                .deadLetterStream("swarm-deadletter-" + stream.substring("swarm-pings-".length()))
+                .clientId("swarm-indexer-" + id + writer.name().toLowerCase(Locale.ROOT))
                 .persistentSession(false)
-                .spoolDir(spoolDir)
+                .spoolDir(spoolDir == null ? null : spoolDir.resolve(id + writer.name().toLowerCase(Locale.ROOT)))
                 .bulkSize(bulkSize)
                 .bulkConcurrency(concurrency)
+                .bulkWriter(writer)
                 .metricsPort(IndexerConfig.METRICS_DISABLED)
                 .build();
-        double raw;
-        double piped;
-        double[] lag;
-        try (Indexer indexer = Indexer.start(config, Clock.systemUTC())) {
+        Indexer indexer = Indexer.start(config, Clock.systemUTC());
+        try {
             long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!indexer.allBrokersConnected() && System.nanoTime() < waitUntil) {
                 Thread.sleep(50);
@@ -148,37 +249,22 @@ public final class BenchmarkCommand implements Callable<Integer> {
             if (!indexer.allBrokersConnected()) {
                 throw new IllegalStateException("the indexer could not connect to " + broker);
             }
+            // The template must be in place before the first document: the indexer installs it.
             while (!templateInstalled() && System.nanoTime() < waitUntil) {
                 Thread.sleep(50);
             }
-            // Both data streams are created (first write, shard allocation) before anything is timed.
-            List<PingResult> warmUp = generate(concurrency * bulkSize, t0.minus(Duration.ofDays(1)));
-            rawBulk(warmUp, rawStream, out);
-            throughMqtt(warmUp, indexer, out);
-            raw = rawBulk(generated, rawStream, out);
-            piped = throughMqtt(generated, indexer, out);
-            lag = lag(indexer, mqttStream, t0.plus(Duration.ofDays(1)), out);
+            return indexer;
+        } catch (Exception | Error e) {
+            indexer.close();
+            throw e;
         }
-        double ratio = piped / raw;
-        String text = String.format(Locale.ROOT, """
-                ## Indexer benchmark (%s)
+    }
 
-                - results: %d v2 results (~%d-byte documents), bulk %d docs × %d concurrent requests, `create` with \
-                deterministic ids, broker %s, Elasticsearch %s; both data streams created by a warm-up round first
-                - raw `_bulk` loop (prepared NDJSON): %.0f docs/s
-                - MQTT → indexer (spool, fsync, acks) → Elasticsearch: %.0f docs/s (%s)
-                - ratio indexer / raw: %.2f (target ≥ 0.8)
-                - publish → searchable at %d results/s (%d results, default 1 s refresh): p50 %.0f ms, p99 %.0f ms
-                """, Instant.now(), results, averageSize(generated, rawStream), bulkSize, concurrency, broker,
-                elasticsearch, raw, piped, lastTimeline, ratio, lagRate, lagResults, lag[0], lag[1]);
-        out.println(text);
-        if (report.getParent() != null) {
-            Files.createDirectories(report.getParent());
-        }
-        Files.writeString(report, text, StandardCharsets.UTF_8);
-        out.println("report written to " + report.toAbsolutePath());
-        last = new Result(results, raw, piped, ratio, lag[0], lag[1], text);
-        return ExitCodes.OK;
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static List<PingResult> generate(int n, Instant t0) {
@@ -278,9 +364,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
         long messagesBefore = indexer.stats().messages();
         long start;
         long published;
+        // Payloads encoded up front, as the raw loop's NDJSON is: the timed part is MQTT, indexer and Elasticsearch.
+        List<byte[]> payloads = new ArrayList<>(generated.size());
+        for (PingResult r : generated) {
+            payloads.add(PingCodec.encodeV2(r));
+        }
         try (MqttLink link = publisher()) {
             start = System.nanoTime();
-            publishAll(link, generated, 0);
+            publishAll(link, generated, payloads, 0);
             published = System.nanoTime();
         }
         long received = 0;
@@ -324,7 +415,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
      * Publishes at QoS 1, keeping at most 20,000 publishes outstanding; with {@code ratePerSecond} > 0, paced and
      * returning each result's publish time (ns).
      */
-    private long[] publishAll(MqttLink link, List<PingResult> list, int ratePerSecond) throws Exception {
+    private long[] publishAll(MqttLink link, List<PingResult> list, List<byte[]> payloads, int ratePerSecond)
+            throws Exception {
         long[] sentAt = new long[list.size()];
         List<CompletableFuture<Void>> window = new ArrayList<>();
         long start = System.nanoTime();
@@ -338,7 +430,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
             PingResult r = list.get(i);
             sentAt[i] = System.nanoTime();
-            window.add(link.publish(Topics.ping(r.target()), PingCodec.encodeV2(r), 1, false));
+            window.add(link.publish(Topics.ping(r.target()), payloads != null ? payloads.get(i) : PingCodec.encodeV2(r),
+                    1, false));
             if (window.size() >= 20_000) {
                 CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
                 window.clear();
@@ -382,7 +475,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         poller.start();
         long[] sentAt;
         try (MqttLink link = publisher()) {
-            sentAt = publishAll(link, list, lagRate);
+            sentAt = publishAll(link, list, null, lagRate);
         }
         poller.join(TimeUnit.MINUTES.toMillis(10));
         double[] lags = new double[list.size()];

@@ -31,6 +31,8 @@ import net.swarming.indexer.internal.intake.BrokerIntake;
 import net.swarming.indexer.internal.intake.MessageRouter;
 import net.swarming.indexer.internal.pipeline.DocumentSink;
 import net.swarming.indexer.internal.pipeline.Flusher;
+import net.swarming.indexer.internal.pipeline.SpoolDrain;
+import net.swarming.indexer.internal.sink.elasticsearch.IngesterWriter;
 import net.swarming.indexer.internal.sink.elasticsearch.ElasticsearchSink;
 import net.swarming.indexer.internal.spool.ClientIds;
 import net.swarming.indexer.internal.spool.Spool;
@@ -61,7 +63,7 @@ public final class Indexer implements AutoCloseable {
 
     /** The one thread that talks to Elasticsearch. */
     public static final String FLUSH_THREAD = "swarm-indexer-flush";
-    /** The threads of the parallel bulk requests, numbered. */
+    /** The threads of the own writer's parallel bulk requests ({@code --bulk-writer OWN}), numbered. */
     public static final String BULK_THREAD = "swarm-indexer-bulk";
 
     private final IndexerConfig config;
@@ -71,7 +73,7 @@ public final class Indexer implements AutoCloseable {
     private final SpoolWriter spoolWriter;
     private final IndexerMetrics metrics;
     private final DocumentSink sink;
-    private final Flusher flusher;
+    private final SpoolDrain flusher;
     private final ScheduledThreadPoolExecutor flushExecutor;
     private final ExecutorService bulkExecutor;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -98,8 +100,6 @@ public final class Indexer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.flusher = new Flusher(spool, sink, metrics, config.bulkSize(), config.bulkConcurrency(), bulkExecutor,
-                config.maxRetryBackoff(), System::nanoTime);
         this.flushExecutor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, FLUSH_THREAD);
             t.setDaemon(true);
@@ -108,6 +108,16 @@ public final class Indexer implements AutoCloseable {
         flushExecutor.setRemoveOnCancelPolicy(true);
         flushExecutor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         flushExecutor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        if (config.bulkWriter() == IndexerConfig.BulkWriter.INGESTER && sink instanceof ElasticsearchSink es) {
+            IngesterWriter[] self = new IngesterWriter[1];
+            self[0] = new IngesterWriter(spool, es, metrics, config.bulkSize(), config.bulkConcurrency(),
+                    config.flushInterval(), flushExecutor, config.maxRetryBackoff(), System::nanoTime,
+                    () -> runOnFlushThread(() -> self[0].answered()));
+            this.flusher = self[0];
+        } else {
+            this.flusher = new Flusher(spool, sink, metrics, config.bulkSize(), config.bulkConcurrency(),
+                    bulkExecutor, config.maxRetryBackoff(), System::nanoTime);
+        }
     }
 
     /**
@@ -195,6 +205,14 @@ public final class Indexer implements AutoCloseable {
         });
     }
 
+    private void runOnFlushThread(Runnable task) {
+        try {
+            flushExecutor.execute(task);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("flush executor stopped; documents stay in the spool");
+        }
+    }
+
     /** Called by the spool writer after each durable group. */
     private void spooled() {
         if (flusher.documentAdded()) {
@@ -264,6 +282,7 @@ public final class Indexer implements AutoCloseable {
             spoolWriter.close();
             finalFlush();
             sink.close();
+            flusher.close();
             flushExecutor.shutdownNow();
             bulkExecutor.shutdownNow();
             try {

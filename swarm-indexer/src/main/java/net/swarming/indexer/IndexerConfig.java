@@ -40,6 +40,8 @@ import net.swarming.common.mqtt.MqttLink;
  * @param shutdownTimeout longest time {@link Indexer#close()} spends on the final flush
  * @param metricsHost address the Prometheus endpoint binds to
  * @param metricsPort port of the Prometheus endpoint; 0 picks a free port, -1 disables it
+ * @param bulkWriter what drains the spool to Elasticsearch: the client's BulkIngester or the indexer's own
+ *     {@code _bulk} writer (see docs/performance.md, "Indexer", for the measured comparison)
  */
 public record IndexerConfig(
         List<BrokerAddress> brokers,
@@ -59,7 +61,8 @@ public record IndexerConfig(
         Duration maxRetryBackoff,
         Duration shutdownTimeout,
         String metricsHost,
-        int metricsPort) {
+        int metricsPort,
+        BulkWriter bulkWriter) {
 
     public static final URI DEFAULT_ELASTICSEARCH = URI.create("http://localhost:9200");
     public static final String PINGS_TEMPLATE_PREFIX = "swarm-pings-";
@@ -67,6 +70,16 @@ public record IndexerConfig(
     public static final String DEFAULT_PINGS_STREAM = PINGS_TEMPLATE_PREFIX + "default";
     public static final String DEFAULT_AGENTS_STREAM = AGENTS_TEMPLATE_PREFIX + "default";
     public static final int DEFAULT_BULK_SIZE = 1000;
+
+    /** What drains the spool to Elasticsearch. */
+    public enum BulkWriter {
+        /** elasticsearch-java's BulkIngester, with item checks, in-order spool commits and re-reads on failure. */
+        INGESTER,
+        /** The indexer's own writer: {@code bulkConcurrency} synchronous {@code _bulk} requests kept in flight. */
+        OWN
+    }
+
+    public static final BulkWriter DEFAULT_BULK_WRITER = BulkWriter.INGESTER;
     public static final int DEFAULT_BULK_CONCURRENCY = 2;
     public static final int MAX_BULK_CONCURRENCY = 16;
     public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(1);
@@ -111,6 +124,9 @@ public record IndexerConfig(
                 problems.add("elasticsearch: " + elasticsearch + " have different paths; all nodes must share one"
                         + " path prefix");
             }
+        }
+        if (bulkWriter == null) {
+            problems.add("bulk-writer: required; use one of " + java.util.Arrays.toString(BulkWriter.values()));
         }
         checkStream(problems, "pings-stream", pingsStream, PINGS_TEMPLATE_PREFIX);
         checkStream(problems, "agents-stream", agentsStream, AGENTS_TEMPLATE_PREFIX);
@@ -238,6 +254,7 @@ public record IndexerConfig(
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private String metricsHost = DEFAULT_METRICS_HOST;
         private int metricsPort = DEFAULT_METRICS_PORT;
+        private BulkWriter bulkWriter = DEFAULT_BULK_WRITER;
 
         private Builder() {}
 
@@ -342,6 +359,11 @@ public record IndexerConfig(
             return this;
         }
 
+        public Builder bulkWriter(BulkWriter value) {
+            this.bulkWriter = value;
+            return this;
+        }
+
         /**
          * Validates and builds.
          *
@@ -355,7 +377,7 @@ public record IndexerConfig(
             boolean persistent = persistentSession != null ? persistentSession : clientId != null || spoolDir != null;
             return new IndexerConfig(brokers, elasticsearch, pingsStream, agentsStream, id, persistent, bulkSize,
                     bulkConcurrency, flushInterval, spoolDir, spoolMaxBytes, deadLetterStream, maxMessageBytes, elasticsearchAuth,
-                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort);
+                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort, bulkWriter);
         }
     }
 }

@@ -77,6 +77,11 @@ public final class IndexerMain implements Callable<Integer> {
             description = "Bulk requests sent at once. Default: ${DEFAULT-VALUE}.")
     int bulkConcurrency;
 
+    @Option(names = "--bulk-writer", paramLabel = "WRITER", defaultValue = "INGESTER",
+            description = "What drains the spool to Elasticsearch: OWN (the indexer's own _bulk writer) or INGESTER "
+                    + "(elasticsearch-java's BulkIngester). Default: ${DEFAULT-VALUE}.")
+    IndexerConfig.BulkWriter bulkWriter;
+
     @Option(names = "--flush-interval", paramLabel = "DURATION", defaultValue = "1s",
             converter = Durations.Converter.class,
             description = "Longest wait before queued documents are sent (500ms, 1s, 2m…). Default: ${DEFAULT-VALUE}.")
@@ -137,6 +142,7 @@ public final class IndexerMain implements Callable<Integer> {
                 .clientId(clientId)
                 .bulkSize(bulkSize)
                 .bulkConcurrency(bulkConcurrency)
+                .bulkWriter(bulkWriter)
                 .flushInterval(flushInterval)
                 .spoolDir(spoolDir)
                 .spoolMaxBytes(spoolMaxBytes)

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.testkit.ElasticsearchExtension;
 import net.swarming.testkit.ElasticsearchNode;
@@ -31,6 +32,7 @@ class BenchmarkIT {
             throws Exception {
         int n = Integer.getInteger("swarm.benchmark.results", 5_000);
         int lag = Integer.getInteger("swarm.benchmark.lag-results", 1_000);
+        int rounds = Integer.getInteger("swarm.benchmark.rounds", 1);
         Path report = Path.of("target", "indexer-benchmark.md");
         BenchmarkCommand command = new BenchmarkCommand();
         StringWriter out = new StringWriter();
@@ -38,16 +40,22 @@ class BenchmarkIT {
         cli.setOut(new PrintWriter(out, true));
 
         int code = cli.execute("--elasticsearch", es.url(), "--results", Integer.toString(n), "--lag-results",
-                Integer.toString(lag), "--lag-rate", "500", "--report", report.toString(), broker.hostPort());
+                Integer.toString(lag), "--lag-rate", "500", "--rounds", Integer.toString(rounds), "--bulk-size",
+                System.getProperty("swarm.benchmark.bulk-size", "1000"), "--report", report.toString(),
+                broker.hostPort());
 
         assertEquals(ExitCodes.OK, code, out.toString());
         BenchmarkCommand.Result r = command.lastResult();
         assertEquals(n, r.results());
         assertTrue(r.rawDocsPerSecond() > 0 && r.indexerDocsPerSecond() > 0, out.toString());
         assertEquals(r.indexerDocsPerSecond() / r.rawDocsPerSecond(), r.ratio(), 1e-9);
+        // Both writers measured in the same run, the first (the default, INGESTER) making the ratio.
+        assertEquals(List.of("INGESTER", "OWN"), List.copyOf(r.writerDocsPerSecond().keySet()));
+        assertEquals(r.indexerDocsPerSecond(), r.writerDocsPerSecond().get("INGESTER"), 1e-9);
+        assertTrue(r.writerDocsPerSecond().get("OWN") > 0, out.toString());
         assertTrue(r.lagP50Millis() <= r.lagP99Millis(), out.toString());
         String text = Files.readString(report);
-        assertTrue(text.contains("ratio indexer / raw"), text);
+        assertTrue(text.contains("ratio indexer (INGESTER) / raw"), text);
         assertEquals(r.report(), text);
     }
 }

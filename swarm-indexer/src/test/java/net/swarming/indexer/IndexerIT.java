@@ -264,8 +264,20 @@ class IndexerIT {
     @Test
     void whenElasticsearchDown_thenMessagesKeptAndAllWrittenOnceItIsBack(MosquittoBroker broker,
             ElasticsearchNode es) {
+        assertEquals(IndexerConfig.BulkWriter.INGESTER, IndexerConfig.DEFAULT_BULK_WRITER);
+        elasticsearchDownThenBack(broker, es, IndexerConfig.BulkWriter.INGESTER);
+    }
+
+    @Test
+    void whenElasticsearchDownWithOwnWriter_thenMessagesKeptAndAllWrittenOnceItIsBack(MosquittoBroker broker,
+            ElasticsearchNode es) {
+        elasticsearchDownThenBack(broker, es, IndexerConfig.BulkWriter.OWN);
+    }
+
+    private void elasticsearchDownThenBack(MosquittoBroker broker, ElasticsearchNode es,
+            IndexerConfig.BulkWriter writer) {
         Streams before = uniqueStreams();
-        Indexer running = start(broker, es, before);
+        Indexer running = start(broker, es, before, b -> b.bulkWriter(writer));
         Instant t0 = Instant.parse("2026-11-21T19:00:00Z");
         for (int i = 0; i < 5; i++) {
             publish(broker, "ping/127.0.0.1", v2("bee1", "127.0.0.1", t0.plusSeconds(i), 0.1));
@@ -276,7 +288,7 @@ class IndexerIT {
         es.stop();
         try {
             // This one starts while Elasticsearch is down: its templates go in once it is back.
-            Indexer startedDuringOutage = start(broker, es, late);
+            Indexer startedDuringOutage = start(broker, es, late, b -> b.bulkWriter(writer));
             for (int i = 5; i < 25; i++) {
                 publish(broker, "ping/127.0.0.1", v2("bee1", "127.0.0.1", t0.plusSeconds(i), 0.1));
             }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * backoff; documents pushed back one by one (429, 5xx) are retried alone. Deterministic ids make a retry harmless if
  * the failed request was in fact indexed (the document comes back as a duplicate).
  */
-public final class Flusher {
+public final class Flusher implements SpoolDrain {
 
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
 
@@ -84,11 +84,13 @@ public final class Flusher {
      * Called after documents were spooled (any thread): true when the caller should schedule
      * {@link #flushFullBatches()}, i.e. a full batch is waiting and no such flush is already scheduled.
      */
+    @Override
     public boolean documentAdded() {
         return spool.depth() >= bulkSize && sizeFlushPending.compareAndSet(false, true);
     }
 
     /** Periodic task: sends everything queued. Never throws, so the schedule survives anything. */
+    @Override
     public void tick() {
         try {
             drain(false);
@@ -98,6 +100,7 @@ public final class Flusher {
     }
 
     /** Size-triggered task: sends full batches only, leaving a partial one for the next tick. Never throws. */
+    @Override
     public void flushFullBatches() {
         sizeFlushPending.set(false);
         try {
@@ -112,6 +115,7 @@ public final class Flusher {
      *
      * @return documents left in the spool (for the next start) when it gave up; 0 when everything went out
      */
+    @Override
     public int finalFlush(Duration timeout) {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
         while (true) {

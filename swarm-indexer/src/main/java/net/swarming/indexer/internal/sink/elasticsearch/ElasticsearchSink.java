@@ -45,12 +45,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes batches with one synchronous {@code _bulk} request of {@code create} operations (data streams accept nothing
- * else), and reads the response item by item. Used only from the flush executor.
- *
- * <p>No BulkIngester here: with the default transport it deadlocks when Elasticsearch refuses connections
- * (elastic/elasticsearch-java#925), and it drops documents of failed requests; the flush executor owns batching and
- * retries instead.
+ * The Elasticsearch client: installs the templates, and for the own writer ({@code --bulk-writer OWN}) writes batches
+ * with one synchronous {@code _bulk} request of {@code create} operations (data streams accept nothing else), reading
+ * the response item by item. The default writer, {@link IngesterWriter}, sends through the client's BulkIngester over
+ * the same transport and checks items with {@link #outcome}.
  */
 public final class ElasticsearchSink implements DocumentSink {
 
@@ -128,6 +126,11 @@ public final class ElasticsearchSink implements DocumentSink {
     /** The low-level client, for requests the typed client does not cover (setup, benchmark). */
     public ElasticsearchClient client() {
         return client;
+    }
+
+    /** The transport, for the BulkIngester-based writer (which wraps it). */
+    RestClientTransport transport() {
+        return transport;
     }
 
     @Override

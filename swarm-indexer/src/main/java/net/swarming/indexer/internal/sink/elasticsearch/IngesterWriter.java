@@ -1,0 +1,446 @@
+package net.swarming.indexer.internal.sink.elasticsearch;
+
+import co.elastic.clients.elasticsearch.ElasticsearchAsyncClient;
+import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
+import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;
+import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import co.elastic.clients.elasticsearch.core.BulkRequest;
+import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
+import co.elastic.clients.elasticsearch.core.bulk.CreateOperation;
+import co.elastic.clients.transport.BackoffPolicy;
+import co.elastic.clients.util.BinaryData;
+import co.elastic.clients.util.ContentType;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import net.swarming.indexer.internal.IndexerMetrics;
+import net.swarming.indexer.internal.document.IndexDocument;
+import net.swarming.indexer.internal.pipeline.BulkOutcome;
+import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
+import net.swarming.indexer.internal.pipeline.SpoolDrain;
+import net.swarming.indexer.internal.spool.Spool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drains the spool through the client's {@link BulkIngester} (count, size and interval limits, bounded concurrency),
+ * and keeps the spool's guarantees the ingester does not give by itself:
+ * <ul>
+ *   <li>every bulk response is checked item by item in the {@link BulkListener};</li>
+ *   <li>the spool is committed in order: each read from the spool is a "slice" whose documents count down as their
+ *       items are answered, and the checkpoint only moves over the contiguous prefix of finished slices;</li>
+ *   <li>a request that failed as a whole (refused, reset, timeout, 5xx), and items pushed back with 429/5xx, are not
+ *       lost: nothing more is read or committed, and once every request in flight has answered, the spool is rewound
+ *       to the last commit and read again after a capped exponential backoff (the ingester itself would drop them);
+ *       documents already written come back as 409 duplicates;</li>
+ *   <li>responses complete on our own completion thread ({@link CompletingTransport}), which avoids the ingester's
+ *       deadlock while Elasticsearch refuses connections (elastic/elasticsearch-java#925).</li>
+ * </ul>
+ * Everything except the listener runs on the indexer's single flush executor; the listener only counts, records a
+ * failure and asks the flush executor to commit.
+ */
+public final class IngesterWriter implements SpoolDrain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngesterWriter.class);
+
+    public static final String COMPLETION_THREAD = "swarm-indexer-es-completion";
+    static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
+    static final Duration OUTAGE_LOG_PERIOD = Duration.ofSeconds(30);
+    /** Largest request body; far below Elasticsearch's default {@code http.max_content_length} of 100 MB. */
+    static final long MAX_REQUEST_BYTES = 20L << 20;
+
+    /** Consecutive documents of one spool read, committed together once all were answered. */
+    private static final class Slice {
+        final Spool.Position end;
+        final int count;
+        final AtomicInteger remaining;
+
+        Slice(Spool.Position end, int count) {
+            this.end = end;
+            this.count = count;
+            this.remaining = new AtomicInteger(count);
+        }
+    }
+
+    /** The ingester's per-operation context. */
+    private record Op(Slice slice, IndexDocument doc) {}
+
+    /** Marks items pushed back with 429/5xx: retried like a failed request. */
+    private static final class PushedBack extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        PushedBack(int n) {
+            super(n + " documents pushed back by Elasticsearch (429/5xx)");
+        }
+    }
+
+    private final Spool spool;
+    private final ElasticsearchSink sink;
+    private final IndexerMetrics metrics;
+    private final int bulkSize;
+    private final long maxBackoffNanos;
+    private final LongSupplier nanoTime;
+    private final Runnable wakeUp;
+    private final ExecutorService completion;
+    private final BulkIngester<Op> ingester;
+    private final AtomicBoolean sizeFlushPending = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Operations handed to the ingester and not answered yet (buffered or in flight). */
+    private final AtomicInteger outstanding = new AtomicInteger();
+    /** First failure since the last rewind; while set nothing is read or committed. */
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private final Map<Long, Long> requestStarts = new ConcurrentHashMap<>();
+
+    // Flush executor only.
+    private final ArrayDeque<Slice> slices = new ArrayDeque<>();
+    /** Documents read from the spool and not committed yet; written by the flush executor only. */
+    private volatile long slicedDocs;
+    private boolean prepared;
+    private long backoffNanos;
+    private long notBeforeNanos;
+    private int failedAttempts;
+    private long outageStartNanos;
+    private long lastOutageLogNanos;
+
+    /**
+     * @param flushExecutor the indexer's flush executor: runs the ingester's interval flush too, so it never races a drain
+     * @param wakeUp schedules {@link #tick()}-like commit work on the flush executor (called from the completion thread)
+     */
+    public IngesterWriter(Spool spool, ElasticsearchSink sink, IndexerMetrics metrics, int bulkSize, int concurrency,
+                          Duration flushInterval, ScheduledExecutorService flushExecutor, Duration maxBackoff,
+                          LongSupplier nanoTime, Runnable wakeUp) {
+        this.spool = Objects.requireNonNull(spool, "spool");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.bulkSize = bulkSize;
+        this.maxBackoffNanos = maxBackoff.toNanos();
+        this.nanoTime = nanoTime;
+        this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
+        this.completion = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, COMPLETION_THREAD);
+            t.setDaemon(true);
+            return t;
+        });
+        ElasticsearchAsyncClient client = new ElasticsearchAsyncClient(
+                new CompletingTransport(sink.transport(), completion));
+        this.ingester = BulkIngester.of(b -> b
+                .client(client)
+                .maxOperations(bulkSize)
+                .maxSize(MAX_REQUEST_BYTES)
+                .maxConcurrentRequests(concurrency)
+                .flushInterval(flushInterval.toMillis(), TimeUnit.MILLISECONDS)
+                .scheduler(flushExecutor)
+                // 429s are retried by rewinding the spool (below), with the same backoff as failed requests.
+                .backoffPolicy(BackoffPolicy.noBackoff())
+                .listener(new Listener()));
+    }
+
+    @Override
+    public boolean documentAdded() {
+        return spool.depth() - slicedDocs >= bulkSize && sizeFlushPending.compareAndSet(false, true);
+    }
+
+    @Override
+    public void tick() {
+        try {
+            drain(false);
+        } catch (Throwable t) {
+            LOG.error("flush failed unexpectedly; the next flush will try again", t);
+        }
+    }
+
+    @Override
+    public void flushFullBatches() {
+        sizeFlushPending.set(false);
+        try {
+            drain(true);
+        } catch (Throwable t) {
+            LOG.error("flush failed unexpectedly; the next flush will try again", t);
+        }
+    }
+
+    /** Commits what was answered (asked for by the completion thread). Never throws. */
+    public void answered() {
+        try {
+            if (settle()) {
+                drain(true);
+            }
+        } catch (Throwable t) {
+            LOG.error("commit failed unexpectedly; the next flush will try again", t);
+        }
+    }
+
+    @Override
+    public int finalFlush(Duration timeout) {
+        long deadline = nanoTime.getAsLong() + timeout.toNanos();
+        while (true) {
+            notBeforeNanos = 0;
+            try {
+                drain(false);
+            } catch (Throwable t) {
+                LOG.error("final flush failed unexpectedly", t);
+            }
+            int left = (int) Math.min(Integer.MAX_VALUE, spool.depth());
+            long now = nanoTime.getAsLong();
+            if (left == 0 || now >= deadline) {
+                return left;
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(Math.min(20, TimeUnit.NANOSECONDS.toMillis(deadline - now) + 1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return (int) Math.min(Integer.MAX_VALUE, spool.depth());
+            }
+        }
+    }
+
+    /**
+     * Commits the finished prefix; after a failure, once nothing is outstanding, rewinds the spool and backs off.
+     *
+     * @return true when reading may go on
+     */
+    private boolean settle() {
+        Exception failed = failure.get();
+        if (failed == null) {
+            commitFinished();
+            return true;
+        }
+        if (outstanding.get() > 0) {
+            // Let buffered operations go out so that every request answers; then read again from the last commit.
+            ingester.flush();
+            return false;
+        }
+        spool.rewind();
+        slices.clear();
+        slicedDocs = 0;
+        failure.set(null);
+        if (failed instanceof PushedBack) {
+            LOG.warn("{}; they will be sent again", failed.getMessage());
+            backOff();
+        } else {
+            failed(failed, "bulk request failed");
+        }
+        return false;
+    }
+
+    /** Moves the checkpoint over the contiguous prefix of slices whose every document was answered. */
+    private void commitFinished() {
+        if (failure.get() != null) {
+            return;
+        }
+        Slice done = null;
+        int count = 0;
+        while (!slices.isEmpty() && slices.peek().remaining.get() == 0) {
+            done = slices.poll();
+            count += done.count;
+        }
+        if (done == null) {
+            return;
+        }
+        slicedDocs -= count;
+        try {
+            spool.commit(done.end, count);
+        } catch (IOException e) {
+            LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
+                    spool.directory(), e.toString());
+        }
+        recovered();
+    }
+
+    private void drain(boolean fullBatchesOnly) {
+        if (!settle() || nanoTime.getAsLong() < notBeforeNanos) {
+            return;
+        }
+        if (!prepared) {
+            if (spool.depth() == 0 && fullBatchesOnly) {
+                return;
+            }
+            try {
+                sink.prepare();
+                prepared = true;
+            } catch (SinkUnavailableException | RuntimeException e) {
+                metrics.templateError();
+                failed(e, "cannot install index templates");
+                return;
+            }
+        }
+        boolean added = false;
+        while (failure.get() == null && !Thread.currentThread().isInterrupted()) {
+            if (fullBatchesOnly && spool.depth() - slicedDocs < bulkSize) {
+                break;
+            }
+            Spool.Batch read;
+            try {
+                read = spool.read(bulkSize);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot read the spool {}: {}", spool.directory(), e.toString());
+                failure.compareAndSet(null, new SinkUnavailableException("spool read failed", e));
+                break;
+            }
+            List<IndexDocument> docs = read.documents();
+            if (docs.isEmpty()) {
+                break;
+            }
+            Slice slice = new Slice(read.end(), docs.size());
+            slices.add(slice);
+            slicedDocs += docs.size();
+            outstanding.addAndGet(docs.size());
+            for (IndexDocument doc : docs) {
+                // Blocks while maxConcurrentRequests are in flight and a full request is waiting.
+                ingester.add(operation(doc), new Op(slice, doc));
+            }
+            added = true;
+            commitFinished();
+        }
+        if (added && !fullBatchesOnly) {
+            // Periodic flush: a partial request goes out now rather than after another interval.
+            ingester.flush();
+        }
+    }
+
+    static BulkOperation operation(IndexDocument doc) {
+        CreateOperation.Builder<BinaryData> create = new CreateOperation.Builder<BinaryData>()
+                .index(doc.index())
+                .document(BinaryData.of(doc.source(), ContentType.APPLICATION_JSON));
+        if (doc.id() != null) {
+            create.id(doc.id());
+        }
+        return new BulkOperation(create.build());
+    }
+
+    /** Runs on the completion thread (or the caller of {@code add}/{@code flush} for beforeBulk): never blocks. */
+    private final class Listener implements BulkListener<Op> {
+
+        @Override
+        public void beforeBulk(long executionId, BulkRequest request, List<Op> contexts) {
+            requestStarts.put(executionId, nanoTime.getAsLong());
+        }
+
+        @Override
+        public void afterBulk(long executionId, BulkRequest request, List<Op> contexts, BulkResponse response) {
+            try {
+                took(executionId);
+                List<IndexDocument> docs = new ArrayList<>(contexts.size());
+                for (Op op : contexts) {
+                    docs.add(op.doc());
+                }
+                BulkOutcome outcome = ElasticsearchSink.outcome(docs, response);
+                metrics.written(outcome.written());
+                metrics.duplicates(outcome.duplicates());
+                metrics.itemErrors(outcome.failed());
+                if (!outcome.retry().isEmpty()) {
+                    // Recorded before the countdown, so the flush thread never commits over a pushed-back item.
+                    failure.compareAndSet(null, new PushedBack(outcome.retry().size()));
+                }
+                done(contexts);
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+                done(contexts);
+            }
+        }
+
+        @Override
+        public void afterBulk(long executionId, BulkRequest request, List<Op> contexts, Throwable failed) {
+            took(executionId);
+            Throwable cause = failed;
+            while ((cause instanceof CompletionException
+                    || cause instanceof ExecutionException) && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof ElasticsearchException e && e.status() != 429 && e.status() < 500) {
+                // A request refused as a whole with a 4xx would be refused again: drop it, like the own writer.
+                LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents dropped",
+                        contexts.size(), e.status(), e.getMessage());
+                metrics.itemErrors(contexts.size());
+            } else {
+                metrics.requestError();
+                failure.compareAndSet(null, new SinkUnavailableException("_bulk request of " + contexts.size()
+                        + " documents failed", cause));
+            }
+            done(contexts);
+        }
+
+        private void took(long executionId) {
+            Long start = requestStarts.remove(executionId);
+            if (start != null) {
+                metrics.bulkSeconds((nanoTime.getAsLong() - start) / 1e9);
+            }
+        }
+
+        private void done(List<Op> contexts) {
+            for (Op op : contexts) {
+                op.slice().remaining.decrementAndGet();
+            }
+            outstanding.addAndGet(-contexts.size());
+            wakeUp.run();
+        }
+    }
+
+    private void failed(Exception e, String what) {
+        long now = nanoTime.getAsLong();
+        failedAttempts++;
+        backOff();
+        String cause = e instanceof SinkUnavailableException && e.getCause() != null ? e.getCause().toString()
+                : e.toString();
+        if (!(e instanceof SinkUnavailableException)) {
+            LOG.error("unexpected failure while writing to Elasticsearch", e);
+        }
+        if (failedAttempts == 1) {
+            outageStartNanos = now;
+            lastOutageLogNanos = now;
+            LOG.error("Elasticsearch unavailable: {}: {}; {} documents kept in the spool, retrying in {} ms", what,
+                    cause, spool.depth(), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+        } else if (now - lastOutageLogNanos >= OUTAGE_LOG_PERIOD.toNanos()) {
+            lastOutageLogNanos = now;
+            LOG.warn("Elasticsearch still unavailable after {} attempts ({} s): {}: {}; {} documents in the spool",
+                    failedAttempts, TimeUnit.NANOSECONDS.toSeconds(now - outageStartNanos), what, cause,
+                    spool.depth());
+        } else {
+            LOG.debug("Elasticsearch still unavailable (attempt {}): {}", failedAttempts, cause);
+        }
+    }
+
+    private void backOff() {
+        backoffNanos = backoffNanos == 0 ? INITIAL_BACKOFF.toNanos() : Math.min(backoffNanos * 2, maxBackoffNanos);
+        notBeforeNanos = nanoTime.getAsLong() + backoffNanos;
+    }
+
+    private void recovered() {
+        if (failedAttempts > 0) {
+            LOG.info("Elasticsearch reachable again after {} failed attempts ({} s)", failedAttempts,
+                    TimeUnit.NANOSECONDS.toSeconds(nanoTime.getAsLong() - outageStartNanos));
+        }
+        failedAttempts = 0;
+        backoffNanos = 0;
+        notBeforeNanos = 0;
+    }
+
+    /** Closes the ingester (after the final flush nothing is pending) and the completion thread; idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                ingester.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the bulk ingester failed: {}", e.toString());
+            }
+            completion.shutdownNow();
+        }
+    }
+}
