@@ -25,6 +25,18 @@ public final class DocumentIds {
      * @param probe the probe's wire name, or the empty string when unknown
      */
     public static String pingId(String agent, String target, Instant roundStart, String probe) {
+        return id(roundStart, agent, target, roundStart.toString(), probe);
+    }
+
+    /**
+     * The id of an agent's birth: one per agent start, so the retained birth a broker hands out again on every
+     * reconnect comes back as a duplicate instead of a second birth.
+     */
+    public static String birthId(String agent, String agentId, Instant started) {
+        return id(started, "birth", agent, agentId, started.toString());
+    }
+
+    private static String id(Instant time, String... parts) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -32,10 +44,10 @@ public final class DocumentIds {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
         // NUL separators: no field can absorb its neighbour ("a"+"bc" differs from "ab"+"c").
-        String key = agent + '\0' + target + '\0' + roundStart + '\0' + probe;
+        String key = String.join("\0", parts);
         byte[] digest = sha.digest(key.getBytes(StandardCharsets.UTF_8));
         byte[] head = new byte[16];
         System.arraycopy(digest, 0, head, 0, head.length);
-        return String.format("%011x", Math.max(0L, roundStart.toEpochMilli())) + '-' + BASE64.encodeToString(head);
+        return String.format("%011x", Math.max(0L, time.toEpochMilli())) + '-' + BASE64.encodeToString(head);
     }
 }

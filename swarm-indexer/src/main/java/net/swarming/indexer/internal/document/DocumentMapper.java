@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import net.swarming.common.wire.BirthMessage;
 import net.swarming.common.wire.PingCodec;
 import net.swarming.common.wire.PingResult;
 import net.swarming.common.wire.ProbeType;
@@ -76,14 +78,42 @@ public final class DocumentMapper {
     }
 
     /**
-     * The presence document for an agent's birth message: the agent connected. Auto id.
+     * The presence document for an agent's birth message: the agent connected. {@code @timestamp} is the agent's own
+     * start time and the id is derived from it, so a retained birth delivered again is a duplicate, not a new birth.
+     *
+     * @param agent the agent name from the topic
      */
-    public IndexDocument birth(String agent, String broker, Instant received) {
+    public IndexDocument birth(String agent, BirthMessage birth, String broker, Instant received) {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("@timestamp", format(birth.started()));
+        ObjectNode event = doc.putObject("event");
+        event.put("ingested", format(received));
+        event.put("action", "birth");
+        ObjectNode observer = doc.putObject("observer");
+        observer.put("name", agent);
+        observer.put("id", birth.agentId());
+        observer.put("version", birth.version());
+        if (birth.location() != null) {
+            observer.putObject("geo").put("name", birth.location());
+        }
+        ObjectNode swarm = doc.putObject("swarm");
+        swarm.put("broker", broker);
+        ArrayNode probes = swarm.putArray("probes");
+        birth.probes().forEach(p -> probes.add(p.wireName()));
+        return new IndexDocument(agentsStream, DocumentIds.birthId(agent, birth.agentId(), birth.started()),
+                bytes(doc));
+    }
+
+    /**
+     * The presence document for an agent that stopped cleanly: it clears its retained birth with an empty message
+     * (a clean stop sends no will). Auto id.
+     */
+    public IndexDocument stop(String agent, String broker, Instant received) {
         ObjectNode doc = JSON.createObjectNode();
         doc.put("@timestamp", format(received));
         ObjectNode event = doc.putObject("event");
         event.put("ingested", format(received));
-        event.put("action", "birth");
+        event.put("action", "stop");
         doc.putObject("observer").put("name", agent);
         doc.putObject("swarm").put("broker", broker);
         return new IndexDocument(agentsStream, null, bytes(doc));

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.MessageHandler;
+import net.swarming.common.wire.BirthCodec;
 import net.swarming.common.wire.PayloadException;
 import net.swarming.common.wire.PingCodec;
 import net.swarming.common.wire.PingResult;
@@ -90,7 +91,9 @@ public final class MessageRouter implements MessageHandler {
         }
         Optional<String> born = Topics.birthAgentOf(m.topic());
         if (born.isPresent()) {
-            return mapper.birth(born.get(), broker, received);
+            // An empty message clears the retained birth: the agent stopped cleanly.
+            return m.payload().length == 0 ? mapper.stop(born.get(), broker, received)
+                    : mapper.birth(born.get(), BirthCodec.decode(m.payload()), broker, received);
         }
         return bad(m, broker, REASON_UNKNOWN_TOPIC, "topic is neither ping/<target>, rip/agent/<host> nor "
                 + "birth/agent/<host>", received);
