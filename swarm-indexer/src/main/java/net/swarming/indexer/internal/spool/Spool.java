@@ -255,27 +255,46 @@ public final class Spool implements AutoCloseable {
         if (docs.isEmpty()) {
             return true;
         }
-        ByteArrayOutputStream frames = new ByteArrayOutputStream(docs.size() * 512);
+        List<byte[]> frames = new ArrayList<>(docs.size());
+        long total = 0;
         for (IndexDocument doc : docs) {
-            frames.write(frame(doc));
+            byte[] f = frame(doc);
+            frames.add(f);
+            total += f.length;
         }
-        byte[] bytes = frames.toByteArray();
-        if (!awaitRoom(bytes.length)) {
+        if (!awaitRoom(total)) {
             return false;
         }
-        if (writeOffset > 0 && writeOffset + bytes.length > segmentBytes) {
-            roll();
+        // A group may span segments: rolling frame by frame keeps every segment within segmentBytes (a single
+        // frame larger than that gets a segment of its own), which is what bounds the disk to maxBytes + one segment.
+        ByteArrayOutputStream chunk = new ByteArrayOutputStream((int) Math.min(total, segmentBytes));
+        for (byte[] f : frames) {
+            if (writeOffset + chunk.size() > 0 && writeOffset + chunk.size() + f.length > segmentBytes) {
+                writeChunk(chunk);
+                if (writeOffset > 0) {
+                    roll();
+                }
+            }
+            chunk.write(f);
         }
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        writeChunk(chunk);
+        records.addAndGet(docs.size());
+        writeEnd = new Position(writeSegment, writeOffset);
+        return true;
+    }
+
+    private void writeChunk(ByteArrayOutputStream chunk) throws IOException {
+        if (chunk.size() == 0) {
+            return;
+        }
+        ByteBuffer buf = ByteBuffer.wrap(chunk.toByteArray());
         while (buf.hasRemaining()) {
             writeOffset += writeChannel.write(buf, writeOffset);
         }
         synchronized (lock) {
             segments.put(writeSegment, writeOffset);
         }
-        records.addAndGet(docs.size());
-        writeEnd = new Position(writeSegment, writeOffset);
-        return true;
+        chunk.reset();
     }
 
     private boolean awaitRoom(long needed) throws InterruptedException {

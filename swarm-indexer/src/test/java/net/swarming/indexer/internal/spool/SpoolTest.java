@@ -59,6 +59,24 @@ class SpoolTest {
     }
 
     @Test
+    void whenOneGroupIsLargerThanASegment_thenItSpansSegmentsThatStayWithinTheirSize() throws Exception {
+        try (Spool spool = Spool.open(dir, 1 << 20, 1000)) {
+            // ~140 bytes a frame: 100 documents are ~14 segments' worth in one append (one fsync group).
+            assertTrue(spool.append(docs(1, 100)));
+            spool.sync();
+            try (Stream<Path> s = Files.list(dir)) {
+                List<Path> segments = s.filter(p -> p.getFileName().toString().startsWith(Spool.SEGMENT_PREFIX))
+                        .toList();
+                assertTrue(segments.size() > 10, "the group was split: " + segments.size());
+                for (Path seg : segments) {
+                    assertTrue(Files.size(seg) <= 1000, seg + " has " + Files.size(seg) + " bytes");
+                }
+            }
+            assertEquals(docs(1, 100), readAll(spool));
+        }
+    }
+
+    @Test
     void whenAppendedAcrossSegments_thenReadBackInOrderAndSegmentsDeletedOnCommit() throws Exception {
         try (Spool spool = Spool.open(dir, 1 << 20, 1000)) {
             for (int i = 1; i <= 50; i += 5) {
