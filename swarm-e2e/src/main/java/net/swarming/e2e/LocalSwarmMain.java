@@ -111,7 +111,15 @@ public final class LocalSwarmMain implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             LOG.info("starting Elasticsearch on 127.0.0.1:{} (data in {})", esPort, work.resolve("elasticsearch"));
-            LocalElasticsearch es = LocalElasticsearch.start(zip, work.resolve("elasticsearch"), esPort, esHeap);
+            // Stopped by our own ordered hook below, after the indexer has flushed into it.
+            LocalElasticsearch es = LocalElasticsearch.builder()
+                    .zip(zip)
+                    .installBase(work.resolve("elasticsearch"))
+                    .nodeDir(work.resolve("elasticsearch").resolve("node"))
+                    .httpPort(esPort)
+                    .heap(esHeap)
+                    .stopAtJvmExit(false)
+                    .start();
             running.add(es);
 
             SwarmBroker broker = SwarmBroker.start(BrokerConfig.defaults()

@@ -81,7 +81,7 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     }
     this.transportPort = transport;
     this.http = new EsHttp("http://" + FreePorts.LOOPBACK + ":" + httpPort);
-    this.hook = ShutdownHooks.register("elasticsearch " + nodeDir, this::killQuietly);
+    this.hook = b.stopAtJvmExit ? ShutdownHooks.register("elasticsearch " + nodeDir, this::killQuietly) : null;
   }
 
   /**
@@ -115,6 +115,7 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     private String heap = DEFAULT_HEAP;
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private boolean deleteNodeDirOnClose;
+    private boolean stopAtJvmExit = true;
 
     private Builder() {}
 
@@ -157,6 +158,16 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     /** Whether {@link LocalElasticsearch#close()} deletes the node directory (default false). */
     public Builder deleteNodeDirOnClose(boolean delete) {
       this.deleteNodeDirOnClose = delete;
+      return this;
+    }
+
+    /**
+     * Whether a JVM shutdown hook of its own stops the node (default true). An owner that stops the node in an
+     * ordered shutdown of its own turns it off: JVM hooks run concurrently, so this one would stop the node while the
+     * owner still flushes into it. The watchdog still stops the node if the JVM dies without running hooks.
+     */
+    public Builder stopAtJvmExit(boolean stop) {
+      this.stopAtJvmExit = stop;
       return this;
     }
 
@@ -357,7 +368,9 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     }
     stop();
     closed = true;
-    hook.remove();
+    if (hook != null) {
+      hook.remove();
+    }
     if (deleteNodeDirOnClose) {
       FileTrees.deleteRecursively(nodeDir);
     }
