@@ -2,6 +2,7 @@ package net.swarming.broker;
 
 import io.moquette.broker.Server;
 import io.moquette.broker.config.IConfig;
+import io.netty.channel.ChannelPipeline;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.BindException;
@@ -14,8 +15,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import net.swarming.broker.internal.auth.Security;
 import net.swarming.broker.internal.metrics.BrokerMetrics;
+import net.swarming.broker.internal.moquette.ChannelHooks;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
@@ -160,6 +163,7 @@ public final class SwarmBroker implements AutoCloseable {
             server.startServer(moquette,
                     List.of(metrics.interceptor()), null, security.authenticator(),
                     metrics.counting(security.authorization()));
+            ChannelHooks.install(server, channelHooks());
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -168,6 +172,11 @@ public final class SwarmBroker implements AutoCloseable {
             FailedStartCleanup.cleanUp(server, threadsBefore);
             throw e;
         }
+    }
+
+    /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
+    private static List<Consumer<ChannelPipeline>> channelHooks() {
+        return List.of();
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {
