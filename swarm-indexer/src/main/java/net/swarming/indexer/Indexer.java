@@ -31,6 +31,7 @@ import net.swarming.indexer.internal.intake.BrokerIntake;
 import net.swarming.indexer.internal.intake.MessageRouter;
 import net.swarming.indexer.internal.pipeline.DocumentSink;
 import net.swarming.indexer.internal.pipeline.Flusher;
+import net.swarming.indexer.internal.pipeline.RejectedDocument;
 import net.swarming.indexer.internal.pipeline.SpoolDrain;
 import net.swarming.indexer.internal.sink.elasticsearch.IngesterWriter;
 import net.swarming.indexer.internal.sink.elasticsearch.ElasticsearchSink;
@@ -181,6 +182,7 @@ public final class Indexer implements AutoCloseable {
         spoolWriter.start();
         DocumentMapper mapper = new DocumentMapper(config.pingsStream(), config.agentsStream(),
                 config.deadLetterStream(), DocumentMapper.DEFAULT_DEAD_LETTER_PAYLOAD);
+        sink.onRejected(rejected -> deadLetter(rejected, mapper, clock));
         MessageRouter router = new MessageRouter(mapper, this::enqueue, metrics, clock, config.maxMessageBytes());
         BrokerIntake links = new BrokerIntake(config.brokers(), clientId, config.persistentSession(),
                 router, clock);
@@ -203,6 +205,22 @@ public final class Indexer implements AutoCloseable {
                 links.ack(m);
             }
         });
+    }
+
+    /**
+     * Documents Elasticsearch refused for good become dead letters through the spool like any other document. A
+     * refused dead letter has nowhere left to go: it is logged with its source.
+     */
+    private void deadLetter(List<RejectedDocument> rejected, DocumentMapper mapper, Clock clock) {
+        for (RejectedDocument r : rejected) {
+            if (r.doc().index().equals(config.deadLetterStream())) {
+                LOG.error("Elasticsearch refused a dead letter ({} {}: {}); it is dropped: {}", r.status(), r.type(),
+                        r.reason(), r.doc().sourceText());
+                continue;
+            }
+            metrics.badMessage(DocumentMapper.REASON_REJECTED);
+            spoolWriter.submit(mapper.rejected(r.doc(), r.status(), r.type(), r.reason(), clock.instant()), () -> { });
+        }
     }
 
     private void runOnFlushThread(Runnable task) {

@@ -262,6 +262,38 @@ class IndexerIT {
     }
 
     @Test
+    void whenElasticsearchRefusesADocument_thenItBecomesADeadLetterAndOthersAreWritten(MosquittoBroker broker,
+            ElasticsearchNode es) throws Exception {
+        Streams s = uniqueStreams();
+        // A template of higher priority than the indexer's maps observer.name as a number for this stream only, so
+        // Elasticsearch refuses every result document item by item (HTTP 200, item status 400).
+        es.put("/_index_template/" + s.pings() + "-conflict", "{\"index_patterns\":[\"" + s.pings() + "\"],"
+                + "\"data_stream\":{},\"priority\":1000,\"template\":{\"mappings\":{\"properties\":{"
+                + "\"observer\":{\"properties\":{\"name\":{\"type\":\"long\"}}}}}}}");
+        try {
+            Indexer indexer = start(broker, es, s);
+
+            publish(broker, "ping/127.0.0.1", v2("bee1", "127.0.0.1", Instant.parse("2026-11-21T18:00:10Z"), 0.5));
+            publish(broker, "rip/agent/bee1", "");
+
+            awaitCount(es, s.deadLetters(), 1);
+            awaitCount(es, s.agents(), 1);
+            assertEquals(0, count(es, s.pings()));
+            JsonNode dead = sources(es, s.deadLetters(), "event.reason", "rejected").get(0);
+            assertTrue(dead.path("error").path("type").asText().contains("parsing_exception"), dead.toString());
+            assertTrue(dead.path("error").path("message").asText().startsWith("Elasticsearch answered 400 "),
+                    dead.toString());
+            assertTrue(dead.path("error").path("message").asText().contains(s.pings()), dead.toString());
+            JsonNode refused = JSON.readTree(dead.path("swarm").path("payload").asText());
+            assertEquals("bee1", refused.path("observer").path("name").asText());
+            assertEquals(1, indexer.stats().documentErrors());
+            assertEquals(1, indexer.stats().badMessages());
+        } finally {
+            es.delete("/_index_template/" + s.pings() + "-conflict");
+        }
+    }
+
+    @Test
     void whenElasticsearchDown_thenMessagesKeptAndAllWrittenOnceItIsBack(MosquittoBroker broker,
             ElasticsearchNode es) {
         assertEquals(IndexerConfig.BulkWriter.INGESTER, IndexerConfig.DEFAULT_BULK_WRITER);

@@ -41,6 +41,8 @@ public final class DocumentMapper {
 
     /** Most bytes of a bad message's payload kept in its dead-letter document. */
     public static final int DEFAULT_DEAD_LETTER_PAYLOAD = 4096;
+    /** {@code event.reason} of a document Elasticsearch refused for good (also a {@code bad_messages} label). */
+    public static final String REASON_REJECTED = "rejected";
 
     public DocumentMapper(String pingsStream, String agentsStream) {
         this(pingsStream, agentsStream, "swarm-deadletter-default", DEFAULT_DEAD_LETTER_PAYLOAD);
@@ -59,17 +61,38 @@ public final class DocumentMapper {
      */
     public IndexDocument deadLetter(String topic, byte[] payload, String broker, String reason, String detail,
                                     Instant received) {
+        return deadLetter(topic, payload, broker, reason, reason, detail, received);
+    }
+
+    /**
+     * The dead-letter document for a document Elasticsearch refused for good: {@code event.reason} is
+     * {@value #REASON_REJECTED}, {@code error.type} Elasticsearch's error type, {@code error.message} its status,
+     * the data stream and its reason, and {@code swarm.payload} the start of the refused document's source. It has no
+     * topic or broker: what was refused is our document, not the message.
+     */
+    public IndexDocument rejected(IndexDocument refused, int status, String errorType, String reason, Instant now) {
+        String detail = "Elasticsearch answered " + status + " " + errorType + " for " + refused.index()
+                + (refused.id() == null ? "" : " (id " + refused.id() + ")") + ": " + reason;
+        return deadLetter(null, refused.source(), null, REASON_REJECTED, errorType, detail, now);
+    }
+
+    private IndexDocument deadLetter(String topic, byte[] payload, String broker, String reason, String errorType,
+                                     String detail, Instant received) {
         ObjectNode doc = JSON.createObjectNode();
         doc.put("@timestamp", format(received));
         ObjectNode event = doc.putObject("event");
         event.put("ingested", format(received));
         event.put("reason", reason);
         ObjectNode error = doc.putObject("error");
-        error.put("type", reason);
+        error.put("type", errorType);
         error.put("message", detail == null ? "" : detail.length() > 1000 ? detail.substring(0, 1000) : detail);
         ObjectNode swarm = doc.putObject("swarm");
-        swarm.put("broker", broker);
-        swarm.put("topic", topic);
+        if (broker != null) {
+            swarm.put("broker", broker);
+        }
+        if (topic != null) {
+            swarm.put("topic", topic);
+        }
         int kept = Math.min(payload.length, maxDeadLetterPayload);
         swarm.put("payload", new String(payload, 0, kept, java.nio.charset.StandardCharsets.UTF_8));
         swarm.put("payload_bytes", payload.length);

@@ -1,6 +1,7 @@
 package net.swarming.indexer.internal.pipeline;
 
 import java.util.List;
+import java.util.function.Consumer;
 import net.swarming.indexer.internal.document.IndexDocument;
 
 /**
@@ -22,6 +23,14 @@ public interface DocumentSink extends AutoCloseable {
      * @throws SinkUnavailableException when the request as a whole failed and may be retried unchanged
      */
     BulkOutcome write(List<IndexDocument> batch) throws SinkUnavailableException;
+
+    /**
+     * Where documents refused for good go (instead of being only logged): called on whichever thread read the answer,
+     * so the handler must not block. The default sink keeps no handler.
+     */
+    default void onRejected(Consumer<List<RejectedDocument>> handler) {
+        // sinks that never refuse items need no handler
+    }
 
     /** Releases connections; idempotent. */
     @Override

@@ -33,10 +33,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import net.swarming.indexer.internal.document.IndexDocument;
 import net.swarming.indexer.internal.pipeline.BulkOutcome;
 import net.swarming.indexer.internal.pipeline.DocumentSink;
+import net.swarming.indexer.internal.pipeline.RejectedDocument;
 import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
 import org.apache.http.HttpHost;
 import org.elasticsearch.client.RestClient;
@@ -63,6 +66,7 @@ public final class ElasticsearchSink implements DocumentSink {
     private final ElasticsearchClient client;
     private final String hosts;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Consumer<List<RejectedDocument>> rejectedHandler = rejected -> { };
 
     public ElasticsearchSink(List<URI> urls, ElasticsearchAuth auth) {
         HttpHost[] hostArray = new HttpHost[urls.size()];
@@ -162,17 +166,53 @@ public final class ElasticsearchSink implements DocumentSink {
                 throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk", e);
             }
             // A request refused as a whole with a 4xx will be refused again: drop it rather than block the pipeline.
-            LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents dropped",
-                    batch.size(), e.status(), e.getMessage());
-            return new BulkOutcome(0, 0, batch.size(), List.of());
+            return refusedAsAWhole(batch, e);
         } catch (IOException | RuntimeException e) {
             throw new SinkUnavailableException("_bulk request to " + hosts + " failed", e);
         }
         return outcome(batch, response);
     }
 
+    @Override
+    public void onRejected(Consumer<List<RejectedDocument>> handler) {
+        this.rejectedHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** A {@code _bulk} request refused as a whole with a 4xx (not 429) would be refused again: its documents are rejected. */
+    BulkOutcome refusedAsAWhole(List<IndexDocument> batch, ElasticsearchException e) {
+        LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents go to the dead letters",
+                batch.size(), e.status(), e.getMessage());
+        String type = e.error() == null ? null : e.error().type();
+        String reason = e.error() == null ? e.getMessage() : e.error().reason();
+        List<RejectedDocument> rejected = new ArrayList<>(batch.size());
+        for (IndexDocument doc : batch) {
+            rejected.add(new RejectedDocument(doc, e.status(), type, reason));
+        }
+        handOver(rejected);
+        return new BulkOutcome(0, 0, batch.size(), List.of());
+    }
+
+    private void handOver(List<RejectedDocument> rejected) {
+        if (rejected.isEmpty()) {
+            return;
+        }
+        try {
+            rejectedHandler.accept(rejected);
+        } catch (RuntimeException e) {
+            LOG.error("could not hand {} refused documents to the dead letters", rejected.size(), e);
+        }
+    }
+
+    /** Reads the response item by item (items come back in request order); refused documents go to the handler. */
+    BulkOutcome outcome(List<IndexDocument> batch, BulkResponse response) {
+        List<RejectedDocument> rejected = new ArrayList<>();
+        BulkOutcome outcome = outcome(batch, response, rejected);
+        handOver(rejected);
+        return outcome;
+    }
+
     /** Reads the response item by item: items come back in request order. */
-    static BulkOutcome outcome(List<IndexDocument> batch, BulkResponse response) {
+    static BulkOutcome outcome(List<IndexDocument> batch, BulkResponse response, List<RejectedDocument> rejected) {
         List<BulkResponseItem> items = response.items();
         if (items.size() != batch.size()) {
             LOG.error("_bulk answered {} items for {} documents; counting the difference as failed", items.size(),
@@ -195,6 +235,8 @@ public final class ElasticsearchSink implements DocumentSink {
                 retry.add(batch.get(i));
             } else {
                 failed++;
+                rejected.add(new RejectedDocument(batch.get(i), status, error == null ? null : error.type(),
+                        error == null ? null : error.reason()));
                 String kind = status + " " + (error == null ? "?" : error.type());
                 if (errorKinds.merge(kind, 1, Integer::sum) == 1 && errorKinds.size() <= MAX_ERROR_KINDS_LOGGED) {
                     LOG.error("Elasticsearch refused a document for {}: {} {}: {}", batch.get(i).index(), status,
@@ -204,7 +246,7 @@ public final class ElasticsearchSink implements DocumentSink {
             }
         }
         if (failed > 0) {
-            LOG.error("{} of {} documents refused by Elasticsearch and dropped: {}", failed, batch.size(), errorKinds);
+            LOG.error("{} of {} documents refused by Elasticsearch, sent to the dead letters: {}", failed, batch.size(), errorKinds);
         }
         if (!retry.isEmpty()) {
             LOG.warn("{} of {} documents pushed back by Elasticsearch (429/5xx); they will be sent again", retry.size(),

@@ -340,7 +340,7 @@ public final class IngesterWriter implements SpoolDrain {
                 for (Op op : contexts) {
                     docs.add(op.doc());
                 }
-                BulkOutcome outcome = ElasticsearchSink.outcome(docs, response);
+                BulkOutcome outcome = sink.outcome(docs, response);
                 metrics.written(outcome.written());
                 metrics.duplicates(outcome.duplicates());
                 metrics.itemErrors(outcome.failed());
@@ -364,10 +364,12 @@ public final class IngesterWriter implements SpoolDrain {
                 cause = cause.getCause();
             }
             if (cause instanceof ElasticsearchException e && e.status() != 429 && e.status() < 500) {
-                // A request refused as a whole with a 4xx would be refused again: drop it, like the own writer.
-                LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents dropped",
-                        contexts.size(), e.status(), e.getMessage());
-                metrics.itemErrors(contexts.size());
+                // A request refused as a whole with a 4xx would be refused again: its documents become dead letters.
+                List<IndexDocument> docs = new ArrayList<>(contexts.size());
+                for (Op op : contexts) {
+                    docs.add(op.doc());
+                }
+                metrics.itemErrors(sink.refusedAsAWhole(docs, e).failed());
             } else {
                 metrics.requestError();
                 failure.compareAndSet(null, new SinkUnavailableException("_bulk request of " + contexts.size()

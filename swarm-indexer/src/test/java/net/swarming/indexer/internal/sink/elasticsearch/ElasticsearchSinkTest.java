@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import net.swarming.indexer.internal.document.IndexDocument;
 import net.swarming.indexer.internal.pipeline.BulkOutcome;
+import net.swarming.indexer.internal.pipeline.RejectedDocument;
 import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
 import org.junit.jupiter.api.Test;
 
@@ -47,19 +48,22 @@ class ElasticsearchSinkTest {
                 item(201, null),
                 item(503, "unavailable_shards_exception"))));
 
-        BulkOutcome outcome = ElasticsearchSink.outcome(batch, response);
+        List<RejectedDocument> rejected = new ArrayList<>();
+        BulkOutcome outcome = ElasticsearchSink.outcome(batch, response, rejected);
 
         assertEquals(2, outcome.written());
         assertEquals(1, outcome.duplicates());
         assertEquals(1, outcome.failed());
         assertEquals(List.of(batch.get(3), batch.get(5)), outcome.retry());
+        assertEquals(List.of(new RejectedDocument(batch.get(2), 400, "document_parsing_exception", "because")),
+                rejected);
     }
 
     @Test
     void whenFewerItemsThanDocuments_thenMissingOnesCountAsFailed() {
         BulkResponse response = BulkResponse.of(b -> b.errors(false).took(1).items(List.of(item(201, null))));
 
-        BulkOutcome outcome = ElasticsearchSink.outcome(List.of(doc(1), doc(2)), response);
+        BulkOutcome outcome = ElasticsearchSink.outcome(List.of(doc(1), doc(2)), response, new ArrayList<>());
 
         assertEquals(1, outcome.written());
         assertEquals(1, outcome.failed());
