@@ -137,6 +137,9 @@ public final class ElasticsearchSink implements DocumentSink {
     public void prepare() throws SinkUnavailableException {
         try {
             IndexTemplates.install(client);
+        } catch (ElasticsearchException e) {
+            throw new SinkUnavailableException("cannot install index templates on " + hosts,
+                    CredentialsRefusedException.isRefusal(e) ? new CredentialsRefusedException(e) : e);
         } catch (IOException | RuntimeException e) {
             throw new SinkUnavailableException("cannot install index templates on " + hosts, e);
         }
@@ -160,6 +163,11 @@ public final class ElasticsearchSink implements DocumentSink {
         } catch (ElasticsearchException e) {
             if (e.status() == 429 || e.status() >= 500) {
                 throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk", e);
+            }
+            if (CredentialsRefusedException.isRefusal(e)) {
+                // Not the documents' fault: keep them until the credentials are fixed.
+                throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk",
+                        new CredentialsRefusedException(e));
             }
             // A request refused as a whole with a 4xx will be refused again: drop it rather than block the pipeline.
             LOG.error("Elasticsearch refused a _bulk request of {} documents with {}: {}; documents dropped",
