@@ -8,11 +8,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -24,6 +28,7 @@ import net.swarming.testkit.internal.EsHttp;
 import net.swarming.testkit.internal.FileTrees;
 import net.swarming.testkit.internal.FreePorts;
 import net.swarming.testkit.internal.Processes;
+import net.swarming.testkit.internal.SecurityIndexPlugin;
 import net.swarming.testkit.internal.ShutdownHooks;
 import net.swarming.testkit.internal.UnprivilegedUser;
 import net.swarming.testkit.internal.Watchdog;
@@ -38,6 +43,11 @@ import net.swarming.testkit.internal.Watchdog;
  * to run as root: when this JVM is root the node runs as {@code nobody} (via setpriv or runuser) and its directories
  * are given to that user; if {@code nobody} cannot reach them (e.g. a checkout under /root), everything moves to
  * {@code /tmp/swarm-es-<hash>/} and the log says why.
+ *
+ * <p>{@link Builder#secured(boolean) Secured}, the node has security on instead: https only, with a CA and an HTTP
+ * certificate made for it by openssl ({@link TestCertificates}), a file-realm superuser with a random password
+ * (created by the distribution's own {@code elasticsearch-users} tool), and API keys (for which the kit adds a tiny
+ * plugin: {@link SecurityIndexPlugin}). {@link #secured()} gives its CA file, credentials and API keys.
  *
  * <p>Usable without JUnit (the local-swarm launcher uses it); close it to stop the node. A JVM shutdown hook stops
  * it too, so no node outlives its JVM.
@@ -55,6 +65,11 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
   private static final Pattern HEAP = Pattern.compile("\\d+[kKmMgG]?");
   private static final int LOG_TAIL_LINES = 40;
   private static final String CLUSTER_NAME = "swarm-test";
+  /** The secured node's file-realm superuser. */
+  private static final String SECURED_USER = "swarm-test";
+  private static final Duration USER_TOOL_TIMEOUT = Duration.ofSeconds(120);
+  private static final Pattern API_KEY_ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
+  private static final Pattern API_KEY_ENCODED = Pattern.compile("\"encoded\"\\s*:\\s*\"([^\"]+)\"");
 
   private final Path installDir;
   private final Path nodeDir;
@@ -63,7 +78,13 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
   private final boolean deleteNodeDirOnClose;
   private final int httpPort;
   private final int transportPort;
-  private final EsHttp http;
+  private final boolean secured;
+  private final String password;
+  private final SecuredElasticsearchNode securedView;
+  /** Replaced once the secured node's CA exists. */
+  private volatile EsHttp http;
+  /** The {@code elasticsearch-users} run of a secured node's first start, awaited once the node is launched. */
+  private Process userTool;
   private final ShutdownHooks.Registration hook;
   private Process process;
   private boolean closed;
@@ -80,7 +101,10 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
       transport = FreePorts.pick();
     }
     this.transportPort = transport;
-    this.http = new EsHttp("http://" + FreePorts.LOOPBACK + ":" + httpPort);
+    this.secured = b.secured;
+    this.password = b.secured ? randomPassword() : null;
+    this.securedView = b.secured ? new SecuredView() : null;
+    this.http = new EsHttp((secured ? "https" : "http") + "://" + FreePorts.LOOPBACK + ":" + httpPort);
     this.hook = b.stopAtJvmExit ? ShutdownHooks.register("elasticsearch " + nodeDir, this::killQuietly) : null;
   }
 
@@ -116,8 +140,18 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private boolean deleteNodeDirOnClose;
     private boolean stopAtJvmExit = true;
+    private boolean secured;
 
     private Builder() {}
+
+    /**
+     * Whether the node runs with security on (default false): https with a certificate made for it, a file-realm
+     * superuser, API keys. See {@link LocalElasticsearch#secured()}.
+     */
+    public Builder secured(boolean secured) {
+      this.secured = secured;
+      return this;
+    }
 
     /** The distribution zip (required). */
     public Builder zip(Path zip) {
@@ -191,6 +225,9 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
         }
       }
       Path install = EsDistribution.install(zip, base);
+      if (secured) {
+        SecurityIndexPlugin.install(install);
+      }
       LocalElasticsearch es = new LocalElasticsearch(this, install, node);
       try {
         es.prepareNodeDir();
@@ -237,30 +274,134 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
       if (!Files.isDirectory(config)) {
         copyTree(installDir.resolve("config"), config);
       }
-      Files.write(config.resolve("elasticsearch.yml"), List.of(
+      List<String> yml = new ArrayList<>(List.of(
           "# Generated by the Swarming test kit.",
           "cluster.name: " + CLUSTER_NAME,
           "node.name: swarm-test-node",
           "discovery.type: single-node",
           "network.host: " + FreePorts.LOOPBACK,
           "http.port: " + httpPort,
-          "transport.port: " + transportPort,
-          "xpack.security.enabled: false",
+          "transport.port: " + transportPort));
+      yml.addAll(secured ? securitySettings(config) : List.of("xpack.security.enabled: false"));
+      yml.addAll(List.of(
           "xpack.ml.enabled: false",
           "path.data: " + nodeDir.resolve("data"),
           "path.logs: " + nodeDir.resolve("logs"),
           // A nearly full dev disk must not turn indices read-only.
           "cluster.routing.allocation.disk.threshold_enabled: false",
-          "action.destructive_requires_name: false"), StandardCharsets.UTF_8);
+          "action.destructive_requires_name: false"));
+      Files.write(config.resolve("elasticsearch.yml"), yml, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("could not prepare the node directory " + nodeDir, e);
     }
     UnprivilegedUser.get().chownRecursively(nodeDir);
+    if (secured) {
+      userTool = startUserTool();
+    }
+  }
+
+  /**
+   * Makes the CA (in {@code nodeDir/ca}, out of Elasticsearch's sight) and the HTTP certificate (in
+   * {@code config/certs}), and returns the security settings. Transport TLS stays off: a single node bound to
+   * loopback only warns about it (the bootstrap checks are enforced only on a non-loopback address).
+   */
+  private List<String> securitySettings(Path config) throws IOException {
+    Path caDir = nodeDir.resolve("ca");
+    TestCertificates.Authority ca = TestCertificates.newAuthority(caDir, "ca", "swarm-test-ca-" + httpPort);
+    ca.issueServerCertificate(config.resolve("certs"), "http");
+    http = new EsHttp(url(), EsHttp.trusting(ca.certificate()), EsHttp.basic(SECURED_USER, password));
+    // Empty, as in the distribution (the tool insists that they exist); a user left by an earlier start of this node
+    // directory is created again with this start's password.
+    Files.write(config.resolve("users"), new byte[0]);
+    Files.write(config.resolve("users_roles"), new byte[0]);
+    return List.of(
+        "xpack.security.enabled: true",
+        "xpack.security.http.ssl.enabled: true",
+        "xpack.security.http.ssl.certificate: certs/http.pem",
+        "xpack.security.http.ssl.key: certs/http.key",
+        "xpack.security.transport.ssl.enabled: false",
+        "xpack.security.authc.api_key.enabled: true",
+        // The user file is written while the node starts (in parallel, to save seconds): notice it soon.
+        "resource.reload.interval.high: 1s");
+  }
+
+  /** Starts {@code elasticsearch-users useradd} (as the unprivileged user): it writes config/users with a bcrypt hash. */
+  private Process startUserTool() {
+    Path tool = installDir.resolve("bin/elasticsearch-users");
+    if (!Files.isExecutable(tool)) {
+      throw new IllegalStateException("the secured Elasticsearch node needs " + tool + " to create its user, and the "
+          + "distribution has none");
+    }
+    List<String> command = Watchdog.wrap(UnprivilegedUser.get().wrap(List.of(tool.toString(), "useradd",
+        SECURED_USER, "-p", password, "-r", "superuser")));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(installDir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(nodeDir.resolve("users-tool.log").toFile()));
+    esEnvironment(builder.environment(), "-Xms4m -Xmx64m");
+    try {
+      Process p = builder.start();
+      p.getOutputStream().close();
+      return p;
+    } catch (IOException e) {
+      throw new IllegalStateException("could not run " + tool + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void awaitUserTool() {
+    Process tool = userTool;
+    if (tool == null) {
+      return;
+    }
+    userTool = null;
+    try {
+      if (!tool.waitFor(USER_TOOL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        Processes.killTree(tool);
+        throw new IllegalStateException("elasticsearch-users did not finish within " + USER_TOOL_TIMEOUT + "\n"
+            + FileTrees.tail(nodeDir.resolve("users-tool.log"), LOG_TAIL_LINES));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Processes.killTree(tool);
+      throw new IllegalStateException("interrupted while creating the Elasticsearch user", e);
+    }
+    if (tool.exitValue() != 0) {
+      throw new IllegalStateException("elasticsearch-users useradd " + SECURED_USER + " failed with exit code "
+          + tool.exitValue() + ":\n" + FileTrees.tail(nodeDir.resolve("users-tool.log"), LOG_TAIL_LINES));
+    }
+  }
+
+  private void esEnvironment(Map<String, String> env, String javaOpts) {
+    for (String ignoredByEs : List.of("JAVA_HOME", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JAVA_OPTS", "CLI_JAVA_OPTS")) {
+      env.remove(ignoredByEs);
+    }
+    env.put("ES_JAVA_HOME", System.getProperty("java.home"));
+    env.put("ES_JAVA_OPTS", javaOpts);
+    env.put("ES_PATH_CONF", nodeDir.resolve("config").toString());
+    env.put("ES_TMPDIR", nodeDir.resolve("tmp").toString());
+  }
+
+  private static String randomPassword() {
+    byte[] bytes = new byte[18];
+    new SecureRandom().nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /**
+   * This node's security: CA file, credentials, API keys.
+   *
+   * @throws IllegalStateException when the node was not built {@link Builder#secured(boolean) secured}
+   */
+  public SecuredElasticsearchNode secured() {
+    if (securedView == null) {
+      throw new IllegalStateException("this Elasticsearch node runs with security off; build it with secured(true)");
+    }
+    return securedView;
   }
 
   @Override
   public String url() {
-    return http.baseUrl();
+    return (secured ? "https" : "http") + "://" + FreePorts.LOOPBACK + ":" + httpPort;
   }
 
   @Override
@@ -308,19 +449,19 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
         .directory(installDir.toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(nodeDir.resolve("console.log").toFile()));
-    Map<String, String> env = builder.environment();
-    for (String ignoredByEs : List.of("JAVA_HOME", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JAVA_OPTS", "CLI_JAVA_OPTS")) {
-      env.remove(ignoredByEs);
-    }
-    env.put("ES_JAVA_HOME", System.getProperty("java.home"));
-    env.put("ES_JAVA_OPTS", "-Xms" + heap + " -Xmx" + heap);
-    env.put("ES_PATH_CONF", nodeDir.resolve("config").toString());
-    env.put("ES_TMPDIR", nodeDir.resolve("tmp").toString());
+    esEnvironment(builder.environment(), "-Xms" + heap + " -Xmx" + heap);
     try {
       process = builder.start();
       process.getOutputStream().close();
     } catch (IOException e) {
       throw new IllegalStateException("could not run " + command + ": " + e.getMessage(), e);
+    }
+    try {
+      awaitUserTool();
+    } catch (RuntimeException e) {
+      Processes.killTree(process);
+      process = null;
+      throw e;
     }
     long deadline = System.nanoTime() + startTimeout.toNanos();
     while (!http.healthy()) {
@@ -367,6 +508,10 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
       return;
     }
     stop();
+    if (userTool != null) {
+      Processes.killTree(userTool);
+      userTool = null;
+    }
     closed = true;
     if (hook != null) {
       hook.remove();
@@ -387,6 +532,116 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     Path console = nodeDir.resolve("console.log");
     return "--- " + logFile() + " (tail) ---\n" + FileTrees.tail(logFile(), LOG_TAIL_LINES)
         + "\n--- " + console + " (tail) ---\n" + FileTrees.tail(console, LOG_TAIL_LINES);
+  }
+
+  /** The secured node's view: its requests go through the same (superuser, CA-trusting) client. */
+  private final class SecuredView implements SecuredElasticsearchNode {
+
+    @Override
+    public Path caCertificate() {
+      return nodeDir.resolve("ca").resolve("ca.pem");
+    }
+
+    @Override
+    public String username() {
+      return SECURED_USER;
+    }
+
+    @Override
+    public String password() {
+      return password;
+    }
+
+    @Override
+    public ApiKey createApiKey(String name) {
+      String body = post("/_security/api_key", "{\"name\":\"" + name.replace("\"", "") + "\"}");
+      Matcher id = API_KEY_ID.matcher(body);
+      Matcher encoded = API_KEY_ENCODED.matcher(body);
+      if (!id.find() || !encoded.find()) {
+        throw new IllegalStateException("no id/encoded in the answer to POST /_security/api_key: " + body);
+      }
+      return new ApiKey(id.group(1), name, encoded.group(1));
+    }
+
+    @Override
+    public void invalidateApiKey(ApiKey key) {
+      Response r = send("DELETE", "/_security/api_key", "{\"ids\":[\"" + key.id() + "\"]}");
+      if (!r.isSuccess() || !r.body().contains(key.id())) {
+        throw new IllegalStateException("could not invalidate " + key + ": " + r.status() + " " + r.body());
+      }
+    }
+
+    @Override
+    public ElasticsearchNode withAuthorization(String authorization) {
+      EsHttp other = http.withAuthorization(authorization);
+      LocalElasticsearch node = LocalElasticsearch.this;
+      return new ElasticsearchNode() {
+        @Override
+        public String url() {
+          return node.url();
+        }
+
+        @Override
+        public String mode() {
+          return node.mode();
+        }
+
+        @Override
+        public Response send(String method, String path, String body) {
+          return other.send(method, path, body);
+        }
+
+        @Override
+        public void stop() {
+          node.stop();
+        }
+
+        @Override
+        public void start() {
+          node.start();
+        }
+
+        @Override
+        public boolean isRunning() {
+          return node.isRunning();
+        }
+      };
+    }
+
+    @Override
+    public String url() {
+      return LocalElasticsearch.this.url();
+    }
+
+    @Override
+    public String mode() {
+      return LocalElasticsearch.this.mode() + "-secured";
+    }
+
+    @Override
+    public Response send(String method, String path, String body) {
+      return LocalElasticsearch.this.send(method, path, body);
+    }
+
+    @Override
+    public void stop() {
+      LocalElasticsearch.this.stop();
+    }
+
+    @Override
+    public void start() {
+      LocalElasticsearch.this.start();
+    }
+
+    @Override
+    public boolean isRunning() {
+      return LocalElasticsearch.this.isRunning();
+    }
+
+    @Override
+    public String toString() {
+      return "SecuredElasticsearchNode[" + url() + ", user " + SECURED_USER + ", CA " + caCertificate() + "]";
+    }
   }
 
   private static void copyTree(Path from, Path to) throws IOException {

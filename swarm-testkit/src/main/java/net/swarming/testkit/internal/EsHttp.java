@@ -1,17 +1,28 @@
 package net.swarming.testkit.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.Base64;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import net.swarming.testkit.ElasticsearchNode;
 
-/** Plain java.net.http access to an Elasticsearch node. */
+/** Plain java.net.http access to an Elasticsearch node (http, or https with its CA and credentials). */
 public final class EsHttp {
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -19,13 +30,64 @@ public final class EsHttp {
 
   private final HttpClient client;
   private final String baseUrl;
+  private final String authorization;
 
+  /** Plain HTTP (or https trusting the JVM's CAs), no credentials. */
   public EsHttp(String baseUrl) {
+    this(baseUrl, null, null);
+  }
+
+  /**
+   * @param ssl the TLS context for https URLs (trusting the node's CA), or null for the JVM's default
+   * @param authorization the value of every request's {@code Authorization} header, or null for none
+   */
+  public EsHttp(String baseUrl, SSLContext ssl, String authorization) {
     this.baseUrl = stripTrailingSlash(baseUrl);
-    this.client = HttpClient.newBuilder()
+    HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(CONNECT_TIMEOUT)
-        .build();
+        .connectTimeout(CONNECT_TIMEOUT);
+    if (ssl != null) {
+      builder.sslContext(ssl);
+    }
+    this.client = builder.build();
+    this.authorization = authorization;
+  }
+
+  private EsHttp(EsHttp other, String authorization) {
+    this.baseUrl = other.baseUrl;
+    this.client = other.client;
+    this.authorization = authorization;
+  }
+
+  /** The same node and TLS settings with other credentials ({@code Authorization} header value, null for none). */
+  public EsHttp withAuthorization(String authorization) {
+    return new EsHttp(this, authorization);
+  }
+
+  /** The {@code Authorization} value of a basic-auth user. */
+  public static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** An SSLContext that trusts exactly the CA certificates of a PEM file. */
+  public static SSLContext trusting(Path caPem) {
+    try (InputStream in = Files.newInputStream(caPem)) {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("ca-" + i++, c);
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read " + caPem, e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("could not trust the CA certificates of " + caPem + ": " + e, e);
+    }
   }
 
   /** {@code url} without trailing slashes. */
@@ -55,6 +117,9 @@ public final class EsHttp {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + p))
         .timeout(timeout)
         .method(method, publisher);
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
     if (body != null) {
       // _bulk takes NDJSON; Elasticsearch accepts either content type there.
       request.header("Content-Type", p.contains("_bulk") ? "application/x-ndjson" : "application/json");

@@ -75,6 +75,32 @@ public final class TestElasticsearch {
     return provided;
   }
 
+  /**
+   * Starts the run's secured node: always from the local distribution (its certificates and credentials are made
+   * here), in {@code <build dir>/es-test-node-<pid>-<time>-secured/}.
+   */
+  public static ProvidedElasticsearch provideSecured() {
+    long t0 = System.nanoTime();
+    String heap = setting(HEAP_PROPERTY, HEAP_ENV, LocalElasticsearch.DEFAULT_HEAP);
+    Path zip = EsDistribution.locateZip();
+    Path buildDir = buildDir();
+    removeStaleNodeDirs(buildDir);
+    Path nodeDir = buildDir.resolve(NODE_DIR_PREFIX + ProcessHandle.current().pid() + "-" + System.currentTimeMillis()
+        + "-secured");
+    LocalElasticsearch es = LocalElasticsearch.builder()
+        .zip(zip)
+        .installBase(buildDir)
+        .nodeDir(nodeDir)
+        .heap(heap)
+        .secured(true)
+        .deleteNodeDirOnClose(true)
+        .start();
+    LOG.info("secured Elasticsearch for this test run: mode=local-distribution url={} user={} CA={} (ready after {} ms)",
+        es.url(), es.secured().username(), es.secured().caCertificate(),
+        Duration.ofNanos(System.nanoTime() - t0).toMillis());
+    return new ProvidedElasticsearch(es.secured(), es::close);
+  }
+
   private static ProvidedElasticsearch remote(String url) {
     RemoteElasticsearchNode node = new RemoteElasticsearchNode(url, "external-url", URL_ENV + "=" + url);
     LOG.info("Elasticsearch mode external-url: using {} from {}", node.url(), URL_ENV);

@@ -141,6 +141,9 @@ public final class ElasticsearchSink implements DocumentSink {
     public void prepare() throws SinkUnavailableException {
         try {
             IndexTemplates.install(client);
+        } catch (ElasticsearchException e) {
+            throw new SinkUnavailableException("cannot install index templates on " + hosts,
+                    CredentialsRefusedException.isRefusal(e) ? new CredentialsRefusedException(e) : e);
         } catch (IOException | RuntimeException e) {
             throw new SinkUnavailableException("cannot install index templates on " + hosts, e);
         }
@@ -165,7 +168,12 @@ public final class ElasticsearchSink implements DocumentSink {
             if (e.status() == 429 || e.status() >= 500) {
                 throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk", e);
             }
-            // A request refused as a whole with a 4xx will be refused again: drop it rather than block the pipeline.
+            if (CredentialsRefusedException.isRefusal(e)) {
+                // Not the documents' fault: keep them until the credentials are fixed.
+                throw new SinkUnavailableException("Elasticsearch answered " + e.status() + " to _bulk",
+                        new CredentialsRefusedException(e));
+            }
+            // A request refused as a whole with a 4xx will be refused again: its documents become dead letters.
             return refusedAsAWhole(batch, e);
         } catch (IOException | RuntimeException e) {
             throw new SinkUnavailableException("_bulk request to " + hosts + " failed", e);
@@ -233,6 +241,14 @@ public final class ElasticsearchSink implements DocumentSink {
                 duplicates++;
             } else if (status == 429 || status >= 500) {
                 retry.add(batch.get(i));
+            } else if (status == 401 || status == 403) {
+                // The credentials lack a privilege (e.g. on one data stream): not the document's fault, keep it.
+                retry.add(batch.get(i));
+                if (errorKinds.merge(status + " " + (error == null ? "?" : error.type()), 1, Integer::sum) == 1) {
+                    LOG.error("Elasticsearch refused a document for {} with {}: {}; check the privileges of the"
+                            + " configured credentials; documents stay in the spool and are sent again",
+                            batch.get(i).index(), status, error == null ? "?" : error.reason());
+                }
             } else {
                 failed++;
                 rejected.add(new RejectedDocument(batch.get(i), status, error == null ? null : error.type(),
@@ -249,7 +265,7 @@ public final class ElasticsearchSink implements DocumentSink {
             LOG.error("{} of {} documents refused by Elasticsearch, sent to the dead letters: {}", failed, batch.size(), errorKinds);
         }
         if (!retry.isEmpty()) {
-            LOG.warn("{} of {} documents pushed back by Elasticsearch (429/5xx); they will be sent again", retry.size(),
+            LOG.warn("{} of {} documents pushed back by Elasticsearch (429/5xx/401/403); they will be sent again", retry.size(),
                     batch.size());
         }
         return new BulkOutcome(written, duplicates, failed, retry);

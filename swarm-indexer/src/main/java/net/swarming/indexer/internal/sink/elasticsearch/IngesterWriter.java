@@ -45,10 +45,11 @@ import org.slf4j.LoggerFactory;
  *   <li>every bulk response is checked item by item in the {@link BulkListener};</li>
  *   <li>the spool is committed in order: each read from the spool is a "slice" whose documents count down as their
  *       items are answered, and the checkpoint only moves over the contiguous prefix of finished slices;</li>
- *   <li>a request that failed as a whole (refused, reset, timeout, 5xx), and items pushed back with 429/5xx, are not
- *       lost: nothing more is read or committed, and once every request in flight has answered, the spool is rewound
- *       to the last commit and read again after a capped exponential backoff (the ingester itself would drop them);
- *       documents already written come back as 409 duplicates;</li>
+ *   <li>a request that failed as a whole (refused, reset, timeout, 5xx; or 401/403: credentials an operator must
+ *       fix), and items pushed back with 429/5xx, are not lost: nothing more is read or committed, and once every
+ *       request in flight has answered, the spool is rewound to the last commit and read again after a capped
+ *       exponential backoff (the ingester itself would drop them); documents already written come back as 409
+ *       duplicates;</li>
  *   <li>responses complete on our own completion thread ({@link CompletingTransport}), which avoids the ingester's
  *       deadlock while Elasticsearch refuses connections (elastic/elasticsearch-java#925).</li>
  * </ul>
@@ -363,7 +364,12 @@ public final class IngesterWriter implements SpoolDrain {
                     || cause instanceof ExecutionException) && cause.getCause() != null) {
                 cause = cause.getCause();
             }
-            if (cause instanceof ElasticsearchException e && e.status() != 429 && e.status() < 500) {
+            if (cause instanceof ElasticsearchException e && CredentialsRefusedException.isRefusal(e)) {
+                // Not the documents' fault: keep them in the spool until the credentials are fixed.
+                metrics.requestError();
+                failure.compareAndSet(null, new SinkUnavailableException("_bulk request of " + contexts.size()
+                        + " documents failed", new CredentialsRefusedException(e)));
+            } else if (cause instanceof ElasticsearchException e && e.status() != 429 && e.status() < 500) {
                 // A request refused as a whole with a 4xx would be refused again: its documents become dead letters.
                 List<IndexDocument> docs = new ArrayList<>(contexts.size());
                 for (Op op : contexts) {

@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import net.swarming.indexer.ElasticsearchAuth;
+import net.swarming.indexer.internal.document.IndexDocument;
 import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,6 +71,32 @@ class ElasticsearchAuthTest {
         }
         assertEquals("Basic " + Base64.getEncoder().encodeToString("elastic:changeme".getBytes(StandardCharsets.UTF_8)),
                 authorizations.get(0));
+    }
+
+    @Test
+    void whenBulkAnswered401_thenUnavailableNamingTheCredentialsAndNothingDropped() throws Exception {
+        String refusal = "{\"error\":{\"root_cause\":[],\"type\":\"security_exception\",\"reason\":"
+                + "\"unable to authenticate with provided credentials\"},\"status\":401}";
+        server.removeContext("/");
+        server.createContext("/", exchange -> {
+            byte[] body = refusal.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.getResponseHeaders().add("X-Elastic-Product", "Elasticsearch");
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        try (ElasticsearchSink sink = new ElasticsearchSink(List.of(url()),
+                new ElasticsearchAuth(null, null, "cmV2b2tlZA==", null))) {
+            SinkUnavailableException e = assertThrows(SinkUnavailableException.class, () -> sink.write(List.of(
+                    new IndexDocument("swarm-pings-t", "id-1", "{}".getBytes(StandardCharsets.UTF_8)))));
+            assertTrue(e.getCause() instanceof CredentialsRefusedException, String.valueOf(e.getCause()));
+            assertTrue(e.getCause().toString().contains("HTTP 401: unable to authenticate with provided credentials")
+                    && e.getCause().toString().contains("--elasticsearch-api-key"), e.getCause().toString());
+
+            SinkUnavailableException t = assertThrows(SinkUnavailableException.class, sink::prepare);
+            assertTrue(t.getCause() instanceof CredentialsRefusedException, String.valueOf(t.getCause()));
+        }
     }
 
     @Test

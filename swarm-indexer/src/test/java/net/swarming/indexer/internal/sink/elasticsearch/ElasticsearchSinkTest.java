@@ -60,6 +60,20 @@ class ElasticsearchSinkTest {
     }
 
     @Test
+    void whenAnItemIsRefusedForPrivileges_thenItIsKeptForRetryNotDeadLettered() {
+        BulkResponse response = BulkResponse.of(b -> b.errors(true).took(1).items(List.of(
+                item(201, null), item(403, "security_exception"))));
+        List<RejectedDocument> rejected = new ArrayList<>();
+
+        BulkOutcome outcome = ElasticsearchSink.outcome(List.of(doc(1), doc(2)), response, rejected);
+
+        assertEquals(1, outcome.written());
+        assertEquals(0, outcome.failed());
+        assertEquals(List.of(doc(2)), outcome.retry());
+        assertEquals(List.of(), rejected);
+    }
+
+    @Test
     void whenFewerItemsThanDocuments_thenMissingOnesCountAsFailed() {
         BulkResponse response = BulkResponse.of(b -> b.errors(false).took(1).items(List.of(item(201, null))));
 
