@@ -21,6 +21,7 @@ import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.RetainedDeliveries;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
@@ -163,7 +164,8 @@ public final class SwarmBroker implements AutoCloseable {
             server.startServer(moquette,
                     List.of(metrics.interceptor()), null, security.authenticator(),
                     metrics.counting(security.authorization()));
-            ChannelHooks.install(server, channelHooks());
+            RetainedDeliveries retained = RetainedDeliveries.install(server);
+            ChannelHooks.install(server, channelHooks(retained));
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -175,8 +177,9 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks() {
-        return List.of();
+    private static List<Consumer<ChannelPipeline>> channelHooks(RetainedDeliveries retained) {
+        return List.of(
+                retained.hook());
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {

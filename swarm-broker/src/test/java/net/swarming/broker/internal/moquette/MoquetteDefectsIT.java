@@ -15,10 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import net.swarming.broker.BrokerConfig;
 import net.swarming.broker.BrokerThreads;
 import net.swarming.broker.Mosquitto;
-import net.swarming.broker.SwarmBroker;
 import net.swarming.broker.internal.net.ListenAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -102,14 +100,17 @@ class MoquetteDefectsIT {
     }
 
     /**
-     * Defect (5), not fixed in 0.17 (fixed in 0.18.3, see docs/broker.md): pinned so that an upgrade or a fix makes this
-     * test fail and the documentation gets updated.
+     * Defect (5) in plain Moquette 0.17 (fixed in 0.18.3): a retained message delivered on a QoS 1 subscription
+     * arrives with RETAIN=0. swarm-broker restores the flag ({@code RetainedDeliveries}, tested in
+     * {@code RetainedDeliveryIT}); this pins the defect so that an upgrade shows up and the fix can go.
      */
     @Test
-    void whenRetainedIsDeliveredOnAQos1Subscription_thenMoquette017ClearsRetain() {
-        try (SwarmBroker broker = SwarmBroker.start(new BrokerConfig("127.0.0.1", 0, tmp.resolve("data"),
-                BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES, "127.0.0.1", BrokerConfig.METRICS_OFF))) {
-            int port = broker.port();
+    void whenRetainedIsDeliveredOnAQos1Subscription_thenMoquette017ClearsRetain() throws Exception {
+        int port = ListenAddress.reserve("127.0.0.1", 0);
+        Server server = new Server();
+        server.startServer(MoquetteProperties.config("127.0.0.1", port, tmp.resolve("data").toAbsolutePath(), 1 << 20,
+                true), List.of());
+        try {
             assertEquals(0, Mosquitto.pub(port, "-t", "watch", "-m", "a", "-q", "1", "-r").exitCode());
 
             Mosquitto.Result qos0 = Mosquitto.sub(port, "-t", "watch", "-q", "0", "-F", "retain=%r", "-C", "1",
@@ -119,6 +120,8 @@ class MoquetteDefectsIT {
 
             assertEquals("retain=1\n", qos0.out(), qos0.stderr());
             assertEquals("retain=0\n", qos1.out(), "Moquette 0.17 defect (5) is gone: update docs/broker.md");
+        } finally {
+            server.stopServer();
         }
     }
 }
