@@ -167,7 +167,7 @@ public final class SwarmBroker implements AutoCloseable {
             server.startServer(moquette,
                     List.of(metrics.interceptor()), null, security.authenticator(), authorization);
             RetainedDeliveries retained = RetainedDeliveries.install(server);
-            ChannelHooks.install(server, channelHooks(retained, authorization));
+            ChannelHooks.install(server, channelHooks(metrics, retained, authorization));
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -179,9 +179,10 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks(RetainedDeliveries retained,
+    private static List<Consumer<ChannelPipeline>> channelHooks(BrokerMetrics metrics, RetainedDeliveries retained,
                                                                 IAuthorizatorPolicy authorization) {
         return List.of(
+                metrics.traffic().hook(),
                 retained.hook(),
                 RefusedPublishes.hook(authorization));
     }

@@ -2,6 +2,7 @@ package net.swarming.broker;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -139,17 +141,57 @@ class LimitsAndMetricsIT {
         assertEquals(0, Mosquitto.pub(port, "-t", "rip/agent/x", "-n", "-q", "1", "-r").exitCode());
         assertEquals(0, Mosquitto.pub(port, "-t", "other", "-m", "q0", "-q", "0", "-r").exitCode());
         assertEquals(0, Mosquitto.pub(port, "-t", "tick", "-m", "last", "-q", "1").exitCode());
-        awaitGauge("swarm_broker_messages_received_total", 5);
-        assertEquals(1.0, gauge("swarm_broker_retained_messages_count"));
+        awaitGauge("swarm_broker_publish_messages_received_total", 5);
+        awaitGauge("swarm_broker_retained_messages_count", 1);
         // What the broker really holds: a new subscriber to everything receives exactly the retained messages.
         Mosquitto.Result all = Mosquitto.sub(port, "-t", "#", "-v", "-W", "2");
         assertEquals("watch a b\n", all.out(), all.stderr());
+        // Two seconds later every publish event has long been handled: the QoS 0 one still did not count.
+        assertEquals(1.0, gauge("swarm_broker_retained_messages_count"));
         broker.close();
 
         broker = SwarmBroker.start(config(dataDir, 0));
 
         assertEquals(1.0, gauge("swarm_broker_retained_messages_count"), "retained count must come from the store");
         assertEquals(1.0, gauge("swarm_broker_subscriptions_count"), "the persistent session's subscription");
+    }
+
+    /**
+     * The traffic counters after a known exchange of {@code mosquitto_sub}/{@code mosquitto_pub} 2.0.11 packets (MQTT
+     * 3.1.1, no user name, keep-alive 60 s, 4-character client ids, topic {@code ping/t}, 200-byte payloads):
+     * CONNECT 18 bytes, CONNACK 4, SUBSCRIBE 13, SUBACK 5, PUBLISH at QoS 1 213, PUBACK 4, DISCONNECT 2.
+     */
+    @Test
+    void whenAKnownExchangeHappens_thenTrafficCountersMoveByTheExactAmounts() throws Exception {
+        broker = SwarmBroker.start(config(tmp.resolve("data"), 0));
+        int k = 5;
+        String payload = "p".repeat(200);
+        Process sub = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port()),
+                "-i", "sub1", "-q", "1", "-t", "ping/t", "-C", Integer.toString(k), "-W", "30")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitGauge("swarm_broker_subscriptions_count", 1);
+            for (int i = 0; i < k; i++) {
+                Mosquitto.Result pub = Mosquitto.pub(broker.port(), "-i", "pub" + i, "-t", "ping/t", "-m", payload,
+                        "-q", "1");
+                assertEquals(0, pub.exitCode(), pub.stderr());
+            }
+            assertTrue(sub.waitFor(30, TimeUnit.SECONDS), "the subscriber did not get its messages");
+            assertEquals(0, sub.exitValue());
+        } finally {
+            sub.destroy();
+        }
+
+        // Subscriber: CONNECT, SUBSCRIBE, k PUBACK, DISCONNECT in; CONNACK, SUBACK, k PUBLISH out.
+        // Each publisher: CONNECT, PUBLISH, DISCONNECT in; CONNACK, PUBACK out.
+        awaitGauge("swarm_broker_messages_received_total", 3 + k + 3 * k);
+        awaitGauge("swarm_broker_messages_sent_total", 2 + k + 2 * k);
+        awaitGauge("swarm_broker_publish_messages_received_total", k);
+        awaitGauge("swarm_broker_publish_messages_sent_total", k);
+        awaitGauge("swarm_broker_publish_bytes_received_total", k * 200);
+        awaitGauge("swarm_broker_publish_bytes_sent_total", k * 200);
+        awaitGauge("swarm_broker_bytes_received_total", 18 + 13 + k * 4 + 2 + k * (18 + 213 + 2));
+        awaitGauge("swarm_broker_bytes_sent_total", 4 + 5 + k * 213 + k * (4 + 4));
     }
 
     private static void disconnect(MqttClient client) throws MqttException {
