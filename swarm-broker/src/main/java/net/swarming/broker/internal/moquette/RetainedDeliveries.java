@@ -49,7 +49,7 @@ public final class RetainedDeliveries {
     private final Set<byte[]> payloads = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
     private final RetainFlagRestorer handler = new RetainFlagRestorer();
 
-    private RetainedDeliveries() {}
+    RetainedDeliveries() {}
 
     /**
      * Puts the recording store into {@code server}'s post office; call right after {@code startServer}.
@@ -64,8 +64,13 @@ public final class RetainedDeliveries {
             throw new IllegalStateException("Moquette " + Server.MOQUETTE_VERSION + " post office holds "
                     + store + " instead of a retained-message store: swarm-broker needs Moquette 0.17");
         }
-        ChannelHooks.write(postOffice, "retainedRepository", deliveries.new Recording(repository));
+        ChannelHooks.write(postOffice, "retainedRepository", deliveries.recording(repository));
         return deliveries;
+    }
+
+    /** {@code store}, remembering the payload arrays it hands out. */
+    IRetainedRepository recording(IRetainedRepository store) {
+        return new Recording(store);
     }
 
     /** The channel hook that restores the flag; give it to {@link ChannelHooks#install}. */
