@@ -2,6 +2,7 @@ package net.swarming.broker;
 
 import io.moquette.broker.Server;
 import io.moquette.broker.config.IConfig;
+import io.moquette.broker.security.IAuthorizatorPolicy;
 import io.netty.channel.ChannelPipeline;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -21,6 +22,8 @@ import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.RefusedPublishes;
+import net.swarming.broker.internal.moquette.RetainedDeliveries;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
@@ -160,10 +163,11 @@ public final class SwarmBroker implements AutoCloseable {
                     : MoquetteProperties.config(mqttHost, port, dataDir, config.maxMessageBytes(),
                             config.anonymousAllowed(), websocketPort, BrokerConfig.WEBSOCKET_PATH);
             MoquetteProperties.sessionExpiry(moquette, config.sessionExpiry());
+            IAuthorizatorPolicy authorization = metrics.counting(security.authorization());
             server.startServer(moquette,
-                    List.of(metrics.interceptor()), null, security.authenticator(),
-                    metrics.counting(security.authorization()));
-            ChannelHooks.install(server, channelHooks());
+                    List.of(metrics.interceptor()), null, security.authenticator(), authorization);
+            RetainedDeliveries retained = RetainedDeliveries.install(server);
+            ChannelHooks.install(server, channelHooks(metrics, retained, authorization));
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -175,8 +179,12 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks() {
-        return List.of();
+    private static List<Consumer<ChannelPipeline>> channelHooks(BrokerMetrics metrics, RetainedDeliveries retained,
+                                                                IAuthorizatorPolicy authorization) {
+        return List.of(
+                metrics.traffic().hook(),
+                retained.hook(),
+                RefusedPublishes.hook(authorization));
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {

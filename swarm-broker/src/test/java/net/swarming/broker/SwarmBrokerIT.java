@@ -243,7 +243,7 @@ class SwarmBrokerIT {
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             String body = http.send(scrape, HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(body.contains("swarm_broker_messages_received_total 3.0"), body);
+            assertTrue(body.contains("swarm_broker_publish_messages_received_total 3.0"), body);
             assertTrue(body.contains("swarm_broker_up 1.0"), body);
             assertTrue(body.contains("swarm_broker_clients_connected 0.0"), body);
         });

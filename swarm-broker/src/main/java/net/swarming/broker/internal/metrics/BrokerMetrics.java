@@ -28,10 +28,8 @@ import net.swarming.broker.internal.moquette.StoredState;
  *   <li>{@code swarm_broker_up}: 1 while the broker accepts connections.</li>
  *   <li>{@code swarm_broker_clients_connected}: {@code $SYS/broker/clients/connected}, read from Moquette's session
  *       registry at scrape time (exact even when a client id takes over another's connection).</li>
- *   <li>{@code swarm_broker_messages_received_total}: PUBLISH packets received from clients,
- *       {@code $SYS/broker/publish/messages/received}.</li>
- *
- *   <li>{@code swarm_broker_publish_bytes_received_total}: {@code $SYS/broker/publish/bytes/received}.</li>
+ *   <li>messages, PUBLISH messages and bytes received and sent ({@code $SYS/broker/messages/received} …):
+ *       {@link TrafficMetrics}, counted on each connection.</li>
  *   <li>{@code swarm_broker_subscriptions_count}: {@code $SYS/broker/subscriptions/count} (mosquitto-exporter
  *       {@code broker_subscriptions_count}).</li>
  *   <li>{@code swarm_broker_retained_messages_count}: {@code $SYS/broker/retained messages/count}
@@ -47,16 +45,15 @@ import net.swarming.broker.internal.moquette.StoredState;
  * payload clears it, and a retained QoS 0 publish clears it too (Moquette does not store QoS 0 retained messages).
  * Moquette 0.17 leaves the subscriptions of an <em>expired</em> persistent session in place, and so does this count.
  *
- * <p>Moquette 0.17 has no hook for the messages it sends (its acknowledgement notification is a TODO), so there is no
- * counter of deliveries yet.
+ * <p>Traffic (messages and bytes, received and sent) is counted on each connection by {@link #traffic()}'s handlers:
+ * Moquette 0.17's interceptor sees neither what it sends nor the publishes it refuses.
  */
 public final class BrokerMetrics {
 
     private final PrometheusRegistry registry;
     private final Gauge up;
-    private final Counter messagesReceived;
+    private final TrafficMetrics traffic;
     private final Counter authenticationFailures;
-    private final Counter publishBytesReceived;
     private final Counter publishesRefused;
     private final Counter subscriptionsRefused;
     private final InterceptHandler interceptor = new EventCounter();
@@ -95,20 +92,11 @@ public final class BrokerMetrics {
                 .help("MQTT clients connected now (mosquitto $SYS/broker/clients/connected)")
                 .callback(cb -> cb.call(connectedClients.getAsInt()))
                 .register(registry);
-        this.messagesReceived = Counter.builder()
-                .name("swarm_broker_messages_received_total")
-                .help("PUBLISH packets received from clients (mosquitto $SYS/broker/publish/messages/received)")
-                .withoutExemplars()
-                .register(registry);
+        this.traffic = new TrafficMetrics(registry);
         this.authenticationFailures = Counter.builder()
                 .name("swarm_broker_auth_failures_total")
                 .help("Connections refused because the user name or password was wrong (clients without a user name "
                         + "refused by allow-anonymous=false are not counted: Moquette 0.17 does not report them)")
-                .withoutExemplars()
-                .register(registry);
-        this.publishBytesReceived = Counter.builder()
-                .name("swarm_broker_publish_bytes_received_total")
-                .help("Payload bytes of PUBLISH packets received (mosquitto $SYS/broker/publish/bytes/received)")
                 .withoutExemplars()
                 .register(registry);
         this.publishesRefused = Counter.builder()
@@ -203,9 +191,9 @@ public final class BrokerMetrics {
         return retainedTopics.size();
     }
 
-    /** PUBLISH packets counted so far. */
-    public long messagesReceived() {
-        return (long) messagesReceived.get();
+    /** The per-connection traffic counters; their channel hook goes to {@code ChannelHooks.install}. */
+    public TrafficMetrics traffic() {
+        return traffic;
     }
 
     /**
@@ -229,11 +217,8 @@ public final class BrokerMetrics {
         @Override
         public void onPublish(InterceptPublishMessage msg) {
             try {
-                messagesReceived.inc();
-                int bytes = msg.getPayload().readableBytes();
-                publishBytesReceived.inc(bytes);
                 if (msg.isRetainFlag()) {
-                    if (bytes > 0 && msg.getQos() != MqttQoS.AT_MOST_ONCE) {
+                    if (msg.getPayload().isReadable() && msg.getQos() != MqttQoS.AT_MOST_ONCE) {
                         retainedTopics.add(msg.getTopicName());
                     } else {
                         retainedTopics.remove(msg.getTopicName());

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.moquette.broker.Server;
 import io.moquette.broker.config.IConfig;
 import io.moquette.broker.config.MemoryConfig;
+import io.moquette.broker.security.IAuthorizatorPolicy;
+import io.moquette.broker.subscriptions.Topic;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,11 +17,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import net.swarming.broker.BrokerConfig;
 import net.swarming.broker.BrokerThreads;
 import net.swarming.broker.Mosquitto;
-import net.swarming.broker.SwarmBroker;
 import net.swarming.broker.internal.net.ListenAddress;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,14 +107,17 @@ class MoquetteDefectsIT {
     }
 
     /**
-     * Defect (5), not fixed in 0.17 (fixed in 0.18.3, see docs/broker.md): pinned so that an upgrade or a fix makes this
-     * test fail and the documentation gets updated.
+     * Defect (5) in plain Moquette 0.17 (fixed in 0.18.3): a retained message delivered on a QoS 1 subscription
+     * arrives with RETAIN=0. swarm-broker restores the flag ({@code RetainedDeliveries}, tested in
+     * {@code RetainedDeliveryIT}); this pins the defect so that an upgrade shows up and the fix can go.
      */
     @Test
-    void whenRetainedIsDeliveredOnAQos1Subscription_thenMoquette017ClearsRetain() {
-        try (SwarmBroker broker = SwarmBroker.start(new BrokerConfig("127.0.0.1", 0, tmp.resolve("data"),
-                BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES, "127.0.0.1", BrokerConfig.METRICS_OFF))) {
-            int port = broker.port();
+    void whenRetainedIsDeliveredOnAQos1Subscription_thenMoquette017ClearsRetain() throws Exception {
+        int port = ListenAddress.reserve("127.0.0.1", 0);
+        Server server = new Server();
+        server.startServer(MoquetteProperties.config("127.0.0.1", port, tmp.resolve("data").toAbsolutePath(), 1 << 20,
+                true), List.of());
+        try {
             assertEquals(0, Mosquitto.pub(port, "-t", "watch", "-m", "a", "-q", "1", "-r").exitCode());
 
             Mosquitto.Result qos0 = Mosquitto.sub(port, "-t", "watch", "-q", "0", "-F", "retain=%r", "-C", "1",
@@ -119,6 +127,49 @@ class MoquetteDefectsIT {
 
             assertEquals("retain=1\n", qos0.out(), qos0.stderr());
             assertEquals("retain=0\n", qos1.out(), "Moquette 0.17 defect (5) is gone: update docs/broker.md");
+        } finally {
+            server.stopServer();
+        }
+    }
+
+    /**
+     * Plain Moquette 0.17 never acknowledges a QoS 1 publish its authorization policy refuses, so a client with one
+     * message in flight is stuck. swarm-broker acknowledges it ({@code RefusedPublishes}, {@code RefusedPublishIT}).
+     */
+    @Test
+    void whenAQos1PublishIsRefused_thenMoquette017NeverAcknowledgesIt() throws Exception {
+        int port = ListenAddress.reserve("127.0.0.1", 0);
+        Server server = new Server();
+        IAuthorizatorPolicy noWatch = new IAuthorizatorPolicy() {
+            @Override
+            public boolean canWrite(Topic topic, String user, String client) {
+                return !topic.toString().equals("watch");
+            }
+
+            @Override
+            public boolean canRead(Topic topic, String user, String client) {
+                return true;
+            }
+        };
+        server.startServer(MoquetteProperties.config("127.0.0.1", port, tmp.resolve("data").toAbsolutePath(), 1 << 20,
+                true), List.of(), null, null, noWatch);
+        MqttAsyncClient agent = new MqttAsyncClient("tcp://127.0.0.1:" + port, "agent", new MemoryPersistence());
+        try {
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setMaxInflight(1);
+            agent.connect(options).waitForCompletion(10_000);
+            IMqttDeliveryToken refused = agent.publish("watch", new byte[] {1}, 1, false);
+
+            MqttException timeout = assertThrows(MqttException.class, () -> refused.waitForCompletion(3_000),
+                    "Moquette 0.17 now acknowledges refused publishes: update docs/broker.md");
+            assertEquals(MqttException.REASON_CODE_CLIENT_TIMEOUT, timeout.getReasonCode());
+            MqttException full = assertThrows(MqttException.class, () -> agent.publish("ping/a", new byte[] {1}, 1,
+                    false));
+            assertEquals(MqttException.REASON_CODE_MAX_INFLIGHT, full.getReasonCode());
+        } finally {
+            agent.disconnectForcibly(1_000, 1_000);
+            agent.close();
+            server.stopServer();
         }
     }
 }
