@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 import net.swarming.broker.internal.auth.Security;
 import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
+import net.swarming.broker.internal.moquette.DetachedQueues;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
@@ -164,6 +165,7 @@ public final class SwarmBroker implements AutoCloseable {
                     List.of(metrics.interceptor()), null, security.authenticator(),
                     metrics.counting(security.authorization()));
             ChannelHooks.install(server, channelHooks());
+            DetachedQueues.install(server);
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
