@@ -19,9 +19,12 @@ import java.util.function.Consumer;
 import net.swarming.broker.internal.auth.Security;
 import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
+import net.swarming.broker.internal.moquette.ConnectGate;
 import net.swarming.broker.internal.moquette.DetachedQueues;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
+import net.swarming.broker.internal.moquette.InflightWindow;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.OutboundQueueLimit;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
@@ -83,6 +86,8 @@ public final class SwarmBroker implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         ServerHolder holder = new ServerHolder();
         BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
+        OutboundQueueLimit outboundLimit = new OutboundQueueLimit(config.maxQueuedBytes(), metrics.registry());
+        InflightWindow inflightWindow = new InflightWindow(config.maxInflightMessages());
         // Every file is read and checked before the data directory or any port is touched.
         Security security = Security.load(config, (clientId, user) -> metrics.authenticationFailed());
         Path dataDir = DataDirectory.prepare(config.dataDir());
@@ -101,7 +106,8 @@ public final class SwarmBroker implements AutoCloseable {
                 websocketPort = ListenAddress.reserve(mqttHost, config.websocketPort());
             }
             try {
-                server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security);
+                server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security,
+                        channelHooks(outboundLimit, inflightWindow));
             } catch (StartupException e) {
                 boolean lostRace = (mqttPort == 0 || config.websocketPort() == 0)
                         && e.getCause() instanceof BindException;
@@ -151,7 +157,8 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     private static Server startMoquette(BrokerConfig config, String mqttHost, int port, int websocketPort,
-                                        Path dataDir, BrokerMetrics metrics, Security security) {
+                                        Path dataDir, BrokerMetrics metrics, Security security,
+                                        List<Consumer<ChannelPipeline>> channelHooks) {
         Server server = new Server();
         Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
         try {
@@ -164,7 +171,7 @@ public final class SwarmBroker implements AutoCloseable {
             server.startServer(moquette,
                     List.of(metrics.interceptor()), null, security.authenticator(),
                     metrics.counting(security.authorization()));
-            ChannelHooks.install(server, channelHooks());
+            ChannelHooks.install(server, channelHooks);
             DetachedQueues.install(server);
             return server;
         } catch (IOException | RuntimeException e) {
@@ -177,8 +184,12 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks() {
-        return List.of();
+    private static List<Consumer<ChannelPipeline>> channelHooks(OutboundQueueLimit outboundLimit,
+                                                              InflightWindow inflightWindow) {
+        return List.of(
+                ConnectGate.customizer(),
+                outboundLimit.customizer(),
+                inflightWindow.customizer());
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {
