@@ -25,6 +25,7 @@ import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.InflightWindow;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.OutboundQueueLimit;
+import net.swarming.broker.internal.moquette.SessionLoopWatch;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
@@ -88,6 +89,7 @@ public final class SwarmBroker implements AutoCloseable {
         BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
         OutboundQueueLimit outboundLimit = new OutboundQueueLimit(config.maxQueuedBytes(), metrics.registry());
         InflightWindow inflightWindow = new InflightWindow(config.maxInflightMessages());
+        SessionLoopWatch loopWatch = new SessionLoopWatch(metrics.registry());
         // Every file is read and checked before the data directory or any port is touched.
         Security security = Security.load(config, (clientId, user) -> metrics.authenticationFailed());
         Path dataDir = DataDirectory.prepare(config.dataDir());
@@ -107,7 +109,7 @@ public final class SwarmBroker implements AutoCloseable {
             }
             try {
                 server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security,
-                        channelHooks(outboundLimit, inflightWindow));
+                        channelHooks(outboundLimit, inflightWindow), loopWatch);
             } catch (StartupException e) {
                 boolean lostRace = (mqttPort == 0 || config.websocketPort() == 0)
                         && e.getCause() instanceof BindException;
@@ -158,7 +160,8 @@ public final class SwarmBroker implements AutoCloseable {
 
     private static Server startMoquette(BrokerConfig config, String mqttHost, int port, int websocketPort,
                                         Path dataDir, BrokerMetrics metrics, Security security,
-                                        List<Consumer<ChannelPipeline>> channelHooks) {
+                                        List<Consumer<ChannelPipeline>> channelHooks,
+                                        SessionLoopWatch loopWatch) {
         Server server = new Server();
         Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
         try {
@@ -169,7 +172,7 @@ public final class SwarmBroker implements AutoCloseable {
                             config.anonymousAllowed(), websocketPort, BrokerConfig.WEBSOCKET_PATH);
             MoquetteProperties.sessionExpiry(moquette, config.sessionExpiry());
             server.startServer(moquette,
-                    List.of(metrics.interceptor()), null, security.authenticator(),
+                    List.of(metrics.interceptor(), loopWatch), null, security.authenticator(),
                     metrics.counting(security.authorization()));
             ChannelHooks.install(server, channelHooks);
             DetachedQueues.install(server);

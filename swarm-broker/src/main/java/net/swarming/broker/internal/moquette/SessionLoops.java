@@ -87,16 +87,7 @@ final class SessionLoops {
                 }
                 return null;
             };
-            try {
-                Object result = route.invoke(group, clientIdOn(loop), "swarm-broker", command);
-                Method isSuccess = result.getClass().getDeclaredMethod("isSuccess");
-                isSuccess.setAccessible(true);
-                if (!(boolean) isSuccess.invoke(result)) {
-                    throw new IllegalStateException("Moquette's session loop " + loop + " refused a command");
-                }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot hand work to Moquette's session loop " + loop, e);
-            }
+            route(loop, command);
             done.add(ran);
         }
         try {
@@ -106,6 +97,24 @@ final class SessionLoops {
             throw new IllegalStateException("interrupted waiting for Moquette's session loops", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("Moquette's session loops did not run swarm-broker's set-up", e);
+        }
+    }
+
+    /**
+     * Queues {@code command} on {@code loop} as Moquette queues its own: an exception it throws ends that loop's thread.
+     *
+     * @throws IllegalStateException if the loop refused it (its command queue is full)
+     */
+    void route(int loop, Callable<String> command) {
+        try {
+            Object result = route.invoke(group, clientIdOn(loop), "swarm-broker", command);
+            Method isSuccess = result.getClass().getDeclaredMethod("isSuccess");
+            isSuccess.setAccessible(true);
+            if (!(boolean) isSuccess.invoke(result)) {
+                throw new IllegalStateException("Moquette's session loop " + loop + " refused a command");
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot hand work to Moquette's session loop " + loop, e);
         }
     }
 
