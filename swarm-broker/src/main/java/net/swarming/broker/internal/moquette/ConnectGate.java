@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  *
  * <p>Here, after CONNECT, any further packet that arrives before Moquette's flag is set is queued (and reading paused)
  * and re-checked every millisecond on the event loop; the queue is handed on in order as soon as the flag is set, or
- * after {@value #GIVE_UP_MILLIS} ms whatever it says (Moquette then behaves as it would have). Once the connection is
- * marked connected the handler removes itself.
+ * after {@value #GIVE_UP_MILLIS} ms whatever it says (Moquette then behaves as it would have), and released if the
+ * connection closes meanwhile (a refused CONNECT). Once the connection is marked connected the handler removes itself.
  */
 public final class ConnectGate {
 
@@ -82,8 +82,14 @@ public final class ConnectGate {
             if (ctx.isRemoved()) {
                 return;
             }
+            if (!ctx.channel().isActive()) {
+                // Refused or gone: nothing of what it sent after CONNECT can be served any more.
+                checking = false;
+                handlerRemoved(ctx);
+                return;
+            }
             boolean waitedTooLong = System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(GIVE_UP_MILLIS);
-            if (!connected(ctx) && ctx.channel().isActive() && !waitedTooLong) {
+            if (!connected(ctx) && !waitedTooLong) {
                 ctx.executor().schedule(() -> check(ctx), 1, TimeUnit.MILLISECONDS);
                 return;
             }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,6 +14,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.util.AttributeKey;
 import java.lang.reflect.Constructor;
@@ -65,6 +69,32 @@ class ConnectGateTest {
         ch.writeInbound(packet(MqttMessageType.PUBLISH));
         assertEquals(MqttMessageType.PUBLISH, seen.get(3));
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void whenTheConnectionClosesWhileHolding_thenTheHeldPacketsAreReleasedNotPassed() throws Exception {
+        List<MqttMessageType> seen = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.pipeline().addLast(ChannelHooks.HANDLER, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                seen.add(((MqttMessage) msg).fixedHeader().messageType());
+            }
+        });
+        ConnectGate.customizer().accept(ch.pipeline());
+        ch.attr(AttributeKey.valueOf("connection")).set(moquetteConnection(ch));
+        ch.writeInbound(packet(MqttMessageType.CONNECT));
+        ByteBuf payload = Unpooled.buffer(4).writeInt(1);
+        ch.writeInbound(new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                new MqttPublishVariableHeader("ping/a", 0), payload));
+
+        ch.close();
+        Thread.sleep(5);
+        ch.runScheduledPendingTasks();
+
+        assertEquals(List.of(MqttMessageType.CONNECT), seen);
+        assertEquals(0, payload.refCnt());
     }
 
     @Test
