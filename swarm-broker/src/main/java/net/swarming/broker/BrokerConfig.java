@@ -34,10 +34,14 @@ import net.swarming.common.cli.Durations;
  * @param sessionExpiry   how long a persistent session (clean session false) and its queued messages are kept after its
  *                        client disconnects; whole seconds from 1 s to {@link #MAX_SESSION_EXPIRY}, or
  *                        {@link Duration#ZERO} for never (Moquette's own default)
+ * @param maxQueuedBytes  bytes that may wait to be sent to one connection before QoS 0 publishes to it are dropped
+ *                        (and counted); acknowledgements and QoS 1/2 publishes are never dropped
+ * @param maxInflightMessages QoS 1 and 2 messages sent to one session and not yet acknowledged, 1 to
+ *                        {@link #MAX_INFLIGHT_MESSAGES}
  */
 public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                            int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
-                           int websocketPort, Duration sessionExpiry) {
+                           int websocketPort, Duration sessionExpiry, long maxQueuedBytes, int maxInflightMessages) {
 
     /** Every interface. */
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -68,6 +72,15 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
      * about 24.8 days) and a longer one would wrap around.
      */
     public static final Duration MAX_SESSION_EXPIRY = Duration.ofMillis(Integer.MAX_VALUE).withNanos(0);
+    /**
+     * 32 MiB per connection: above twenty 1.5 MB {@code watch} lists and above the bursts of a four-publisher flood to one
+     * slow subscriber, while 100 stalled subscribers still hold at most 3.2 GB.
+     */
+    public static final long DEFAULT_MAX_QUEUED_BYTES = 32L * 1024 * 1024;
+    /** mosquitto's {@code max_inflight_messages} default (Moquette 0.17's own is 10). */
+    public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 20;
+    /** MQTT packet identifiers are 16-bit; Moquette would reuse one still in flight beyond this. */
+    public static final int MAX_INFLIGHT_MESSAGES = 65_535;
     /** MQTT 3.1.1 "remaining length" cannot exceed 268,435,455 bytes. */
     public static final int MQTT_MAX_PACKET_BYTES = 268_435_455;
 
@@ -129,6 +142,14 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
                     + "Moquette 0.17's limit), or 0 for never (default " + Durations.format(DEFAULT_SESSION_EXPIRY)
                     + ")");
         }
+        if (maxQueuedBytes < 1) {
+            problems.add("max-queued-bytes=" + maxQueuedBytes + " must be at least 1 (default "
+                    + DEFAULT_MAX_QUEUED_BYTES + ")");
+        }
+        if (maxInflightMessages < 1 || maxInflightMessages > MAX_INFLIGHT_MESSAGES) {
+            problems.add("max-inflight-messages=" + maxInflightMessages + " must be 1.." + MAX_INFLIGHT_MESSAGES
+                    + " (default " + DEFAULT_MAX_INFLIGHT_MESSAGES + ")");
+        }
         if (tls != null) {
             tlsProblems(tls, problems);
         }
@@ -166,6 +187,14 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
         }
     }
 
+    /** Everything but the outbound limits, which are {@link #DEFAULT_MAX_QUEUED_BYTES} and the default window. */
+    public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
+                        int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
+                        int websocketPort, Duration sessionExpiry) {
+        this(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile, aclFile, allowAnonymous,
+                websocketPort, sessionExpiry, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES);
+    }
+
     /** Everything but the session expiry, which is {@link #DEFAULT_SESSION_EXPIRY}. */
     public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                         int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
@@ -189,61 +218,73 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     /** A copy with its plain listener on {@code host:port}. */
     public BrokerConfig withListener(String newHost, int newPort) {
         return new BrokerConfig(newHost, newPort, dataDir, maxMessageBytes, metricsHost, metricsPort, tls,
-                passwordFile, aclFile, allowAnonymous, websocketPort, sessionExpiry);
+                passwordFile, aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy persisting under {@code newDataDir}. */
     public BrokerConfig withDataDir(Path newDataDir) {
         return new BrokerConfig(host, port, newDataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy accepting packets up to {@code bytes}. */
     public BrokerConfig withMaxMessageBytes(int bytes) {
         return new BrokerConfig(host, port, dataDir, bytes, metricsHost, metricsPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy serving metrics on {@code newHost:newPort} ({@link #METRICS_OFF} for none). */
     public BrokerConfig withMetrics(String newHost, int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, newHost, newPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy with a TLS listener ({@code null} for none). */
     public BrokerConfig withTls(TlsListener newTls) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, newTls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy authenticating against {@code file} ({@code null} for none). */
     public BrokerConfig withPasswordFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, file, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy authorizing with the ACL {@code file} ({@code null} for the default policy). */
     public BrokerConfig withAclFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                file, allowAnonymous, websocketPort, sessionExpiry);
+                file, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy that admits ({@code true}) or refuses ({@code false}) clients without a user name; {@code null}: auto. */
     public BrokerConfig withAllowAnonymous(Boolean allow) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allow, websocketPort, sessionExpiry);
+                aclFile, allow, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy with a WebSocket listener on {@code newPort} ({@link #LISTENER_OFF} for none). */
     public BrokerConfig withWebsocketPort(int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, newPort, sessionExpiry);
+                aclFile, allowAnonymous, newPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     /** A copy keeping disconnected persistent sessions for {@code expiry} ({@link Duration#ZERO}: forever). */
     public BrokerConfig withSessionExpiry(Duration expiry) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, expiry);
+                aclFile, allowAnonymous, websocketPort, expiry, maxQueuedBytes, maxInflightMessages);
+    }
+
+    /** A copy dropping QoS 0 publishes to a connection once {@code bytes} wait for it. */
+    public BrokerConfig withMaxQueuedBytes(long bytes) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, bytes, maxInflightMessages);
+    }
+
+    /** A copy keeping up to {@code messages} QoS 1/2 messages in flight per session. */
+    public BrokerConfig withMaxInflightMessages(int messages) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, messages);
     }
 
     /** Whether persistent sessions expire at all ({@link #sessionExpiry()} is not zero). */

@@ -59,6 +59,18 @@ public final class BrokerMain implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     Duration sessionExpiry = BrokerConfig.DEFAULT_SESSION_EXPIRY;
 
+    @Option(names = "--max-queued-bytes", paramLabel = "BYTES",
+            defaultValue = "" + BrokerConfig.DEFAULT_MAX_QUEUED_BYTES,
+            description = "Bytes that may wait to be sent to one connection; beyond, QoS 0 messages to it are dropped "
+                    + "and counted (acknowledgements and QoS 1/2 never are) (default: ${DEFAULT-VALUE}).")
+    long maxQueuedBytes = BrokerConfig.DEFAULT_MAX_QUEUED_BYTES;
+
+    @Option(names = "--max-inflight-messages", paramLabel = "N",
+            defaultValue = "" + BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES,
+            description = "QoS 1/2 messages sent to one session and not yet acknowledged, 1.."
+                    + BrokerConfig.MAX_INFLIGHT_MESSAGES + " (default: ${DEFAULT-VALUE}).")
+    int maxInflightMessages = BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES;
+
     @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_METRICS_HOST,
             description = "Address of the Prometheus /metrics endpoint (default: ${DEFAULT-VALUE}).")
     String metricsHost;
@@ -130,7 +142,7 @@ public final class BrokerMain implements Callable<Integer> {
         TlsListener tls = anyTls ? new TlsListener(tlsHost, tlsPort == null ? TlsListener.DEFAULT_PORT : tlsPort,
                 tlsCert, tlsKey, tlsPkcs12, tlsPkcs12Password) : null;
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
     }
 
     @Override
@@ -147,10 +159,12 @@ public final class BrokerMain implements Callable<Integer> {
             String ws = cfg.websocketEnabled() ? broker.host() + ":" + broker.websocketPort()
                     + BrokerConfig.WEBSOCKET_PATH : "off";
             LOG.info("swarm-broker listening on {}, TLS {}, WebSocket {} (data dir {}, max message {} bytes, authentication {}, "
-                    + "anonymous {}, authorization {}, metrics {}, session expiry {})", plain, tls, ws, broker.dataDir(),
+                    + "anonymous {}, authorization {}, metrics {}, session expiry {}, max queued {} bytes, "
+                    + "max in flight {})", plain, tls, ws, broker.dataDir(),
                     cfg.maxMessageBytes(), cfg.passwordFile() == null ? "off" : cfg.passwordFile(),
                     cfg.anonymousAllowed() ? "allowed" : "refused", cfg.authorization(), metrics,
-                    cfg.sessionsExpire() ? Durations.format(cfg.sessionExpiry()) : "never");
+                    cfg.sessionsExpire() ? Durations.format(cfg.sessionExpiry()) : "never", cfg.maxQueuedBytes(),
+                    cfg.maxInflightMessages());
             stopRequested.await();
             LOG.info("swarm-broker stopping");
             broker.close();

@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -20,10 +21,15 @@ import java.util.function.Consumer;
 import net.swarming.broker.internal.auth.Security;
 import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
+import net.swarming.broker.internal.moquette.ConnectGate;
+import net.swarming.broker.internal.moquette.DetachedQueues;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
+import net.swarming.broker.internal.moquette.InflightWindow;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.OutboundQueueLimit;
 import net.swarming.broker.internal.moquette.RefusedPublishes;
 import net.swarming.broker.internal.moquette.RetainedDeliveries;
+import net.swarming.broker.internal.moquette.SessionLoopWatch;
 import net.swarming.broker.internal.moquette.SessionStoreRepair;
 import net.swarming.broker.internal.moquette.StoredState;
 import net.swarming.broker.internal.net.ListenAddress;
@@ -85,6 +91,9 @@ public final class SwarmBroker implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         ServerHolder holder = new ServerHolder();
         BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
+        OutboundQueueLimit outboundLimit = new OutboundQueueLimit(config.maxQueuedBytes(), metrics.registry());
+        InflightWindow inflightWindow = new InflightWindow(config.maxInflightMessages());
+        SessionLoopWatch loopWatch = new SessionLoopWatch(metrics.registry());
         // Every file is read and checked before the data directory or any port is touched.
         Security security = Security.load(config, (clientId, user) -> metrics.authenticationFailed());
         Path dataDir = DataDirectory.prepare(config.dataDir());
@@ -103,7 +112,8 @@ public final class SwarmBroker implements AutoCloseable {
                 websocketPort = ListenAddress.reserve(mqttHost, config.websocketPort());
             }
             try {
-                server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security);
+                server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security,
+                        flowHooks(outboundLimit, inflightWindow), loopWatch);
             } catch (StartupException e) {
                 boolean lostRace = (mqttPort == 0 || config.websocketPort() == 0)
                         && e.getCause() instanceof BindException;
@@ -153,7 +163,9 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     private static Server startMoquette(BrokerConfig config, String mqttHost, int port, int websocketPort,
-                                        Path dataDir, BrokerMetrics metrics, Security security) {
+                                        Path dataDir, BrokerMetrics metrics, Security security,
+                                        List<Consumer<ChannelPipeline>> flowHooks,
+                                        SessionLoopWatch loopWatch) {
         Server server = new Server();
         Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
         try {
@@ -165,9 +177,10 @@ public final class SwarmBroker implements AutoCloseable {
             MoquetteProperties.sessionExpiry(moquette, config.sessionExpiry());
             IAuthorizatorPolicy authorization = metrics.counting(security.authorization());
             server.startServer(moquette,
-                    List.of(metrics.interceptor()), null, security.authenticator(), authorization);
+                    List.of(metrics.interceptor(), loopWatch), null, security.authenticator(), authorization);
             RetainedDeliveries retained = RetainedDeliveries.install(server);
-            ChannelHooks.install(server, channelHooks(metrics, retained, authorization));
+            ChannelHooks.install(server, channelHooks(flowHooks, metrics, retained, authorization));
+            DetachedQueues.install(server);
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -179,12 +192,23 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks(BrokerMetrics metrics, RetainedDeliveries retained,
+    private static List<Consumer<ChannelPipeline>> channelHooks(List<Consumer<ChannelPipeline>> flowHooks,
+                                                                BrokerMetrics metrics, RetainedDeliveries retained,
                                                                 IAuthorizatorPolicy authorization) {
+        List<Consumer<ChannelPipeline>> hooks = new ArrayList<>(flowHooks);
+        hooks.add(metrics.traffic().hook());
+        hooks.add(retained.hook());
+        hooks.add(RefusedPublishes.hook(authorization));
+        return hooks;
+    }
+
+    /** Flow control: the connect gate first, so later hooks only ever see packets of a bound session. */
+    private static List<Consumer<ChannelPipeline>> flowHooks(OutboundQueueLimit outboundLimit,
+                                                           InflightWindow inflightWindow) {
         return List.of(
-                metrics.traffic().hook(),
-                retained.hook(),
-                RefusedPublishes.hook(authorization));
+                ConnectGate.customizer(),
+                outboundLimit.customizer(),
+                inflightWindow.customizer());
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {

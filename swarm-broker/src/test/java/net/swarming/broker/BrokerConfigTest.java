@@ -44,6 +44,23 @@ class BrokerConfigTest {
     }
 
     @Test
+    void whenOutboundLimitsAreSet_thenKeptByEveryCopyAndValidated() {
+        assertEquals(32L * 1024 * 1024, BrokerConfig.defaults().maxQueuedBytes());
+        assertEquals(20, BrokerConfig.defaults().maxInflightMessages());
+        BrokerConfig c = BrokerConfig.defaults().withMaxQueuedBytes(1).withMaxInflightMessages(65_535)
+                .withListener("127.0.0.1", 0).withSessionExpiry(Duration.ZERO).withWebsocketPort(0);
+        assertEquals(1, c.maxQueuedBytes());
+        assertEquals(65_535, c.maxInflightMessages());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BrokerConfig.defaults().withMaxQueuedBytes(0).withMaxInflightMessages(0));
+        assertTrue(e.getMessage().contains("max-queued-bytes=0 must be at least 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> BrokerConfig.defaults().withMaxInflightMessages(65_536));
+        assertTrue(e.getMessage().contains("max-inflight-messages=65536 must be 1..65535"), e.getMessage());
+    }
+
+    @Test
     void whenMetricsPortIsMinusOne_thenMetricsAreOff() {
         assertFalse(BrokerConfig.defaults().withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF).metricsEnabled());
     }

@@ -46,7 +46,7 @@ class BrokerMainTest {
         for (String option : List.of("--host", "--port", "--data-dir", "--max-message-bytes", "--metrics-host",
                 "--metrics-port", "--tls-host", "--tls-port", "--tls-cert", "--tls-key", "--tls-pkcs12",
                 "--tls-pkcs12-password", "--websocket-port", "--password-file", "--acl-file", "--allow-anonymous",
-                "--session-expiry", "--config")) {
+                "--session-expiry", "--max-queued-bytes", "--max-inflight-messages", "--config")) {
             assertTrue(out.toString().contains(option), option + " missing from help: " + out);
         }
     }
@@ -131,6 +131,28 @@ class BrokerMainTest {
         Path config = Files.writeString(tmp.resolve("broker.properties"), "session-expiry=soon\n");
         assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
         assertTrue(err.toString().contains("'soon' is not a duration"), err.toString());
+    }
+
+    @Test
+    void whenOutboundLimitsComeFromFlagEnvOrConfigFile_thenTheyAreParsedAndValidated() throws IOException {
+        BrokerMain main = new BrokerMain();
+        new picocli.CommandLine(main).parseArgs();
+        assertEquals(BrokerConfig.DEFAULT_MAX_QUEUED_BYTES, main.brokerConfig().maxQueuedBytes());
+        assertEquals(BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES, main.brokerConfig().maxInflightMessages());
+        new picocli.CommandLine(main).parseArgs("--max-queued-bytes", "1048576", "--max-inflight-messages", "50");
+        assertEquals(1_048_576, main.brokerConfig().maxQueuedBytes());
+        assertEquals(50, main.brokerConfig().maxInflightMessages());
+
+        assertEquals(ExitCodes.USAGE, run(Map.of("SWARM_BROKER_MAX_QUEUED_BYTES", "0",
+                "SWARM_BROKER_MAX_INFLIGHT_MESSAGES", "70000"), "--port", "70000"));
+        String e = err.toString();
+        assertTrue(e.contains("max-queued-bytes=0") && e.contains("max-inflight-messages=70000")
+                && e.contains("port=70000"), e);
+
+        err.getBuffer().setLength(0);
+        Path config = Files.writeString(tmp.resolve("broker.properties"), "max-inflight-messages=0\n");
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+        assertTrue(err.toString().contains("max-inflight-messages=0 must be 1..65535"), err.toString());
     }
 
     @Test

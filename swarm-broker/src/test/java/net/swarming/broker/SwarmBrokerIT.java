@@ -25,7 +25,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import net.swarming.common.cli.StartupException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,12 +146,11 @@ class SwarmBrokerIT {
 
     /**
      * Moquette 0.17 defect (4): under a flood its session command queue overflowed and QoS 1 messages were lost. Four
-     * publishers flood one persistent QoS 1 subscriber (as an indexer is); every message must arrive. Tagged out of
-     * the default run: it passed three full runs, then the subscriber stalled after one message in the fourth — the
-     * defect is not gone (docs/broker.md); run it with {@code -Dbroker.it.excludedGroups=none}.
+     * publishers flood one persistent QoS 1 subscriber (as an indexer is); every message must arrive. It also stalled
+     * (3 runs in 15 on a loaded machine) when a store commit met a queued message Moquette had already released and its
+     * session loop died: see {@code DetachedQueues}.
      */
     @Test
-    @Tag("moquette-flood")
     void whenFourPublishersFloodOnePersistentQos1Subscriber_thenEveryMessageArrives() throws Exception {
         broker = SwarmBroker.start(config(tmp.resolve("data")));
         int port = broker.port();

@@ -52,11 +52,19 @@ public final class BrokerBench implements Callable<Integer> {
             description = "Longest wait for one run's deliveries (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--max-inflight-messages", defaultValue = "" + BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES,
+            description = "swarm-broker's in-flight window per session (default: ${DEFAULT-VALUE}).")
+    int maxInflightMessages;
+
+    @Option(names = "--max-queued-bytes", defaultValue = "" + BrokerConfig.DEFAULT_MAX_QUEUED_BYTES,
+            description = "swarm-broker's outbound limit per connection (default: ${DEFAULT-VALUE}).")
+    long maxQueuedBytes;
+
     @Option(names = "--report", defaultValue = "broker-bench.md", description = "Markdown report (default: ${DEFAULT-VALUE}).")
     Path report;
 
     /** One measured run. */
-    record Run(String broker, int qos, long sent, long delivered, double seconds) {
+    record Run(String broker, int qos, long sent, long delivered, double seconds, long dropped) {
         double rate() {
             return delivered / seconds;
         }
@@ -78,7 +86,8 @@ public final class BrokerBench implements Callable<Integer> {
         List<Run> runs = new ArrayList<>();
         PrintWriter out = new PrintWriter(System.out, true);
         try (SwarmBroker swarm = SwarmBroker.start(BrokerConfig.defaults().withListener("127.0.0.1", 0)
-                .withDataDir(work.resolve("data")).withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF))) {
+                .withDataDir(work.resolve("data")).withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF)
+                .withMaxInflightMessages(maxInflightMessages).withMaxQueuedBytes(maxQueuedBytes))) {
             // Warm-up: JIT and store, not reported.
             measure("warm-up", swarm.port(), 1, lines, work);
             Process mosquitto = startMosquitto(work);
@@ -87,7 +96,11 @@ public final class BrokerBench implements Callable<Integer> {
                 for (int qos : qosLevels) {
                     for (String broker : List.of("swarm-broker", "mosquitto")) {
                         int port = broker.equals("mosquitto") ? mqPort : swarm.port();
-                        Run run = measure(broker, port, qos, lines, work);
+                        long droppedBefore = dropped(swarm);
+                        Run measured = measure(broker, port, qos, lines, work);
+                        Run run = broker.equals("mosquitto") ? measured : new Run(measured.broker(), qos,
+                                measured.sent(), measured.delivered(), measured.seconds(),
+                                dropped(swarm) - droppedBefore);
                         runs.add(run);
                         out.printf(Locale.ROOT, "%s QoS %d: %d/%d delivered in %.2f s = %.0f msg/s%n", broker, qos,
                                 run.delivered(), run.sent(), run.seconds(), run.rate());
@@ -184,7 +197,15 @@ public final class BrokerBench implements Callable<Integer> {
         sub.destroy();
         sub.waitFor(10, TimeUnit.SECONDS);
         reader.join(10_000);
-        return new Run(broker, qos, expected, Math.min(received.get(), expected), (end - t0) / 1e9);
+        return new Run(broker, qos, expected, Math.min(received.get(), expected), (end - t0) / 1e9, -1);
+    }
+
+    /** swarm-broker's {@code swarm_broker_publish_messages_dropped_total} now. */
+    private static long dropped(SwarmBroker swarm) {
+        return swarm.metricsRegistry().scrape().stream()
+                .filter(m -> m.getMetadata().getPrometheusName().equals("swarm_broker_publish_messages_dropped"))
+                .map(io.prometheus.metrics.model.snapshots.CounterSnapshot.class::cast)
+                .mapToLong(c -> (long) c.getDataPoints().get(0).getValue()).sum();
     }
 
     private static void run(String... cmd) throws IOException, InterruptedException {
@@ -200,14 +221,16 @@ public final class BrokerBench implements Callable<Integer> {
         b.append("Broker benchmark ").append(Instant.now()).append(": ").append(publishers)
                 .append(" × mosquitto_pub -l publishers, ").append(messages).append(" messages each, ")
                 .append(payloadBytes).append("-byte payloads, one mosquitto_sub on ping/+ (same QoS), loopback; ")
-                .append("load average ").append(loadAverage()).append(".\n\n");
-        b.append("| QoS | broker | delivered / sent | seconds | msg/s delivered | ratio to mosquitto |\n");
-        b.append("| --- | --- | --- | --- | --- | --- |\n");
+                .append("load average ").append(loadAverage()).append("; swarm-broker in-flight window ")
+                .append(maxInflightMessages).append(", max queued bytes ").append(maxQueuedBytes).append(".\n\n");
+        b.append("| QoS | broker | delivered / sent | dropped (counted) | seconds | msg/s delivered | ratio to mosquitto |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
         for (Run r : runs) {
             double mosquittoRate = runs.stream().filter(o -> o.qos() == r.qos() && o.broker().equals("mosquitto"))
                     .mapToDouble(Run::rate).findFirst().orElse(Double.NaN);
-            b.append(String.format(Locale.ROOT, "| %d | %s | %,d / %,d | %.2f | %,.0f | %.2f |%n", r.qos(),
-                    r.broker(), r.delivered(), r.sent(), r.seconds(), r.rate(), r.rate() / mosquittoRate));
+            b.append(String.format(Locale.ROOT, "| %d | %s | %,d / %,d | %s | %.2f | %,.0f | %.2f |%n", r.qos(),
+                    r.broker(), r.delivered(), r.sent(), r.dropped() < 0 ? "—" : String.format(Locale.ROOT, "%,d",
+                            r.dropped()), r.seconds(), r.rate(), r.rate() / mosquittoRate));
         }
         return b.toString();
     }

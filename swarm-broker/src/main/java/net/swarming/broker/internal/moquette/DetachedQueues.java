@@ -1,0 +1,165 @@
+package net.swarming.broker.internal.moquette;
+
+import io.moquette.broker.IQueueRepository;
+import io.moquette.broker.Server;
+import io.moquette.broker.SessionMessageQueue;
+import io.moquette.broker.SessionRegistry.EnqueuedMessage;
+import io.moquette.broker.SessionRegistry.PublishedMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the payloads of the QoS 1 and 2 messages that Moquette 0.17 queues for persistent sessions out of Netty's
+ * reference counting, so that its H2 store can always write them.
+ *
+ * <p>The defect this closes (it stalled {@code SwarmBrokerIT}'s flood test, 3 times in 15 runs on a loaded machine):
+ * Moquette's H2 queue keeps the queued message object itself, with the publisher's pooled Netty buffer as its payload,
+ * in the store's in-memory page. A store commit (every second) writes a snapshot of those pages from another thread.
+ * When a message is taken from the queue, sent and acknowledged while that snapshot is being written, Moquette releases
+ * the buffer, the writer meets a buffer whose count is 0 ({@code IllegalReferenceCountException}), the store closes
+ * itself ("Map queue_… is closed"), and the next queue operation throws on Moquette's session loop thread — which has no
+ * handler and dies, so every client whose id maps to that loop stops receiving and is never acknowledged again.
+ *
+ * <p>Here every queue Moquette uses hands the store a copy of the payload on the heap that nobody can release (the
+ * collector frees it once neither the store nor the session holds it), and gives the session back a message whose
+ * release does nothing. Queues of clean sessions (Moquette's in-memory queues) are left alone.
+ */
+public final class DetachedQueues {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DetachedQueues.class);
+
+    private DetachedQueues() {}
+
+    /**
+     * Puts the wrapper in place on a started Moquette 0.17: for sessions created from now on, and, on each session's own
+     * loop, for the sessions that already exist (restored from the store at start, or connected since the port opened).
+     *
+     * @throws IllegalStateException if this Moquette build does not have the expected private fields
+     */
+    public static void install(Server server) {
+        Object registry = ChannelHooks.read(server, "sessions");
+        IQueueRepository repository = (IQueueRepository) ChannelHooks.read(registry, "queueRepository");
+        if (!(repository instanceof Repository)) {
+            ChannelHooks.write(registry, "queueRepository", new Repository(repository));
+        }
+        Map<?, ?> pool = (Map<?, ?>) ChannelHooks.read(registry, "pool");
+        SessionLoops loops = SessionLoops.of(server);
+        loops.runOnEach(loop -> {
+            int wrapped = 0;
+            for (Map.Entry<?, ?> entry : pool.entrySet()) {
+                if (loops.loopOf((String) entry.getKey()) == loop && wrap(entry.getValue())) {
+                    wrapped++;
+                }
+            }
+            if (wrapped > 0) {
+                LOG.debug("session loop {}: {} existing persistent queues wrapped", loop, wrapped);
+            }
+        });
+    }
+
+    private static boolean wrap(Object session) {
+        Object queue = ChannelHooks.read(session, "sessionQueue");
+        if (queue instanceof Queue || !isStored(queue)) {
+            return false;
+        }
+        @SuppressWarnings("unchecked")
+        SessionMessageQueue<EnqueuedMessage> stored = (SessionMessageQueue<EnqueuedMessage>) queue;
+        ChannelHooks.write(session, "sessionQueue", new Queue(stored));
+        return true;
+    }
+
+    /** Moquette's own queues of persistent sessions live in its persistence package; clean sessions' do not. */
+    private static boolean isStored(Object queue) {
+        return queue.getClass().getName().startsWith("io.moquette.persistence.");
+    }
+
+    /** Moquette's repository, each queue wrapped. */
+    static final class Repository implements IQueueRepository {
+        private final IQueueRepository stored;
+
+        Repository(IQueueRepository stored) {
+            this.stored = stored;
+        }
+
+        @Override
+        public Set<String> listQueueNames() {
+            return stored.listQueueNames();
+        }
+
+        @Override
+        public boolean containsQueue(String clientId) {
+            return stored.containsQueue(clientId);
+        }
+
+        @Override
+        public SessionMessageQueue<EnqueuedMessage> getOrCreateQueue(String clientId) {
+            return new Queue(stored.getOrCreateQueue(clientId));
+        }
+
+        @Override
+        public void close() {
+            stored.close();
+        }
+    }
+
+    /** One session's queue: stores detached copies, hands out messages whose release does nothing. */
+    static final class Queue implements SessionMessageQueue<EnqueuedMessage> {
+        /** Netty's wrapper whose release() does nothing (the class itself is not public). */
+        private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
+        private final SessionMessageQueue<EnqueuedMessage> stored;
+
+        Queue(SessionMessageQueue<EnqueuedMessage> stored) {
+            this.stored = stored;
+        }
+
+        /** Takes over the caller's reference: Moquette retains a message for the queue before enqueuing it. */
+        @Override
+        public void enqueue(EnqueuedMessage message) {
+            if (message instanceof PublishedMessage published) {
+                PublishedMessage copy;
+                try {
+                    copy = new PublishedMessage(published.getTopic(), published.getPublishingQos(),
+                            detached(published.getPayload()), false);
+                } finally {
+                    published.release();
+                }
+                stored.enqueue(copy);
+            } else {
+                stored.enqueue(message);
+            }
+        }
+
+        @Override
+        public EnqueuedMessage dequeue() {
+            EnqueuedMessage message = stored.dequeue();
+            if (message instanceof PublishedMessage published && !isDetached(published.getPayload())) {
+                // Read back from disk: a plain heap buffer that a release would empty under a concurrent commit.
+                return new PublishedMessage(published.getTopic(), published.getPublishingQos(),
+                        Unpooled.unreleasableBuffer(published.getPayload()), false);
+            }
+            return message;
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return stored.isEmpty();
+        }
+
+        @Override
+        public void closeAndPurge() {
+            stored.closeAndPurge();
+        }
+
+        private static ByteBuf detached(ByteBuf payload) {
+            return Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(payload));
+        }
+
+        private static boolean isDetached(ByteBuf payload) {
+            return payload.getClass() == UNRELEASABLE;
+        }
+    }
+}
