@@ -180,7 +180,7 @@ public final class SwarmBroker implements AutoCloseable {
                     List.of(metrics.interceptor(), loopWatch), null, security.authenticator(), authorization);
             RetainedDeliveries retained = RetainedDeliveries.install(server);
             ChannelHooks.install(server, channelHooks(flowHooks, metrics, retained, authorization));
-            DetachedQueues.install(server);
+            DetachedQueues.install(server, retained::copied);
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);

@@ -86,13 +86,14 @@ class RetainedDeliveryIT {
     }
 
     /**
-     * Twenty retained messages on a QoS 1 subscription: the first ten fill Moquette's in-flight window, the others wait
-     * in the session's queue (in memory for a clean session, H2 for a persistent one) and still arrive retained.
+     * More retained messages on a QoS 1 subscription than the in-flight window holds: the first ones fill the window,
+     * the others wait in the session's queue (in memory for a clean session, H2 for a persistent one) and still arrive
+     * retained.
      */
     @Test
     void whenMoreRetainedMessagesThanTheInflightWindowAreDelivered_thenAllHaveRetainSet() {
         broker = SwarmBroker.start(config());
-        int n = 20;
+        int n = 3 * BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES;
         for (int i = 0; i < n; i++) {
             assertEquals(0, Mosquitto.pub(broker.port(), "-t", "rip/agent/a" + i, "-m", "gone " + i, "-q", "1", "-r")
                     .exitCode());

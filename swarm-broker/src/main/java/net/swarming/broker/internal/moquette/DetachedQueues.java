@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,17 +42,25 @@ public final class DetachedQueues {
      * @throws IllegalStateException if this Moquette build does not have the expected private fields
      */
     public static void install(Server server) {
+        install(server, (from, to) -> { });
+    }
+
+    /**
+     * As {@link #install(Server)}, telling {@code copied} about each payload copy (the original, then the copy) so
+     * that what marks a payload survives the copy (see {@link RetainedDeliveries#copied}).
+     */
+    public static void install(Server server, BiConsumer<ByteBuf, ByteBuf> copied) {
         Object registry = ChannelHooks.read(server, "sessions");
         IQueueRepository repository = (IQueueRepository) ChannelHooks.read(registry, "queueRepository");
         if (!(repository instanceof Repository)) {
-            ChannelHooks.write(registry, "queueRepository", new Repository(repository));
+            ChannelHooks.write(registry, "queueRepository", new Repository(repository, copied));
         }
         Map<?, ?> pool = (Map<?, ?>) ChannelHooks.read(registry, "pool");
         SessionLoops loops = SessionLoops.of(server);
         loops.runOnEach(loop -> {
             int wrapped = 0;
             for (Map.Entry<?, ?> entry : pool.entrySet()) {
-                if (loops.loopOf((String) entry.getKey()) == loop && wrap(entry.getValue())) {
+                if (loops.loopOf((String) entry.getKey()) == loop && wrap(entry.getValue(), copied)) {
                     wrapped++;
                 }
             }
@@ -61,14 +70,14 @@ public final class DetachedQueues {
         });
     }
 
-    private static boolean wrap(Object session) {
+    private static boolean wrap(Object session, BiConsumer<ByteBuf, ByteBuf> copied) {
         Object queue = ChannelHooks.read(session, "sessionQueue");
         if (queue instanceof Queue || !isStored(queue)) {
             return false;
         }
         @SuppressWarnings("unchecked")
         SessionMessageQueue<EnqueuedMessage> stored = (SessionMessageQueue<EnqueuedMessage>) queue;
-        ChannelHooks.write(session, "sessionQueue", new Queue(stored));
+        ChannelHooks.write(session, "sessionQueue", new Queue(stored, copied));
         return true;
     }
 
@@ -80,9 +89,11 @@ public final class DetachedQueues {
     /** Moquette's repository, each queue wrapped. */
     static final class Repository implements IQueueRepository {
         private final IQueueRepository stored;
+        private final BiConsumer<ByteBuf, ByteBuf> copied;
 
-        Repository(IQueueRepository stored) {
+        Repository(IQueueRepository stored, BiConsumer<ByteBuf, ByteBuf> copied) {
             this.stored = stored;
+            this.copied = copied;
         }
 
         @Override
@@ -97,7 +108,7 @@ public final class DetachedQueues {
 
         @Override
         public SessionMessageQueue<EnqueuedMessage> getOrCreateQueue(String clientId) {
-            return new Queue(stored.getOrCreateQueue(clientId));
+            return new Queue(stored.getOrCreateQueue(clientId), copied);
         }
 
         @Override
@@ -111,9 +122,15 @@ public final class DetachedQueues {
         /** Netty's wrapper whose release() does nothing (the class itself is not public). */
         private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
         private final SessionMessageQueue<EnqueuedMessage> stored;
+        private final BiConsumer<ByteBuf, ByteBuf> copied;
 
         Queue(SessionMessageQueue<EnqueuedMessage> stored) {
+            this(stored, (from, to) -> { });
+        }
+
+        Queue(SessionMessageQueue<EnqueuedMessage> stored, BiConsumer<ByteBuf, ByteBuf> copied) {
             this.stored = stored;
+            this.copied = copied;
         }
 
         /** Takes over the caller's reference: Moquette retains a message for the queue before enqueuing it. */
@@ -122,8 +139,9 @@ public final class DetachedQueues {
             if (message instanceof PublishedMessage published) {
                 PublishedMessage copy;
                 try {
-                    copy = new PublishedMessage(published.getTopic(), published.getPublishingQos(),
-                            detached(published.getPayload()), false);
+                    ByteBuf payload = detached(published.getPayload());
+                    copied.accept(published.getPayload(), payload);
+                    copy = new PublishedMessage(published.getTopic(), published.getPublishingQos(), payload, false);
                 } finally {
                     published.release();
                 }

@@ -83,6 +83,16 @@ public final class RetainedDeliveries {
         return payload.hasArray() && payloads.contains(payload.array());
     }
 
+    /**
+     * Called when a queue copies a payload ({@link DetachedQueues}): a copy of a retained delivery's payload is one
+     * too, so the flag survives the session queue.
+     */
+    public void copied(ByteBuf from, ByteBuf to) {
+        if (to.hasArray() && isRetainedPayload(from)) {
+            payloads.add(to.array());
+        }
+    }
+
     /** Moquette's store, remembering the payload arrays of the messages it returns for a new subscription. */
     private final class Recording implements IRetainedRepository {
         private final IRetainedRepository delegate;

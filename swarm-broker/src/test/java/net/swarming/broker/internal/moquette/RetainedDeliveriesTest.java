@@ -114,4 +114,16 @@ class RetainedDeliveriesTest {
             return List.of(new RetainedMessage(new Topic("watch"), MqttQoS.AT_LEAST_ONCE, payload));
         }
     }
+
+    @Test
+    void whenAQueueCopiesARetainedPayload_thenTheCopyIsRecognisedAndOtherCopiesAreNot() {
+        ByteBuf copy = Unpooled.copiedBuffer(stored);
+        ByteBuf other = Unpooled.copiedBuffer(stored);
+
+        deliveries.copied(Unpooled.wrappedBuffer(stored), copy);
+        deliveries.copied(Unpooled.wrappedBuffer(stored.clone()), other);
+
+        assertTrue(deliveries.isRetainedPayload(copy.duplicate()));
+        assertFalse(deliveries.isRetainedPayload(other));
+    }
 }
