@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +37,7 @@ import net.swarming.common.wire.PingCodec;
 import net.swarming.common.wire.PingResult;
 import net.swarming.common.wire.ProbeType;
 import net.swarming.common.wire.Topics;
+import net.swarming.indexer.internal.bench.MqttFramePublisher;
 import net.swarming.indexer.internal.cli.Converters;
 import net.swarming.indexer.internal.document.DocumentMapper;
 import net.swarming.indexer.internal.document.IndexDocument;
@@ -58,6 +58,8 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class BenchmarkCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Most QoS 1 publishes the benchmark keeps unacknowledged, with either publisher. */
+    static final int PUBLISH_WINDOW = 20_000;
 
     @Spec
     CommandSpec spec;
@@ -95,6 +97,21 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "rate makes the ratio and measures the lag. Default: ${DEFAULT-VALUE}.")
     List<IndexerConfig.BulkWriter> writers;
 
+    /** How the benchmark publishes its results. */
+    public enum Publisher {
+        /** Pre-encoded QoS 1 PUBLISH frames over one plain socket ({@link MqttFramePublisher}). */
+        FRAMES,
+        /** The project's MQTT link (Paho) in this JVM, at QoS 1. */
+        PAHO
+    }
+
+    @Option(names = "--publisher", paramLabel = "KIND", split = ",", defaultValue = "FRAMES",
+            description = "How the throughput runs publish: FRAMES (QoS 1 PUBLISH frames encoded up front, written "
+                    + "over a plain socket, as cheap as the raw loop's prepared NDJSON) or PAHO (the MQTT link); "
+                    + "several (FRAMES,PAHO) measure the first writer once with each publisher every round. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    List<Publisher> publishers;
+
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
             description = "Times the raw loop and every writer are measured, in turn; medians are reported. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -124,43 +141,58 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return last;
     }
 
+    /** One MQTT contender: a bulk writer in its own indexer, fed by one kind of publisher. */
+    private record Contender(IndexerConfig.BulkWriter writer, Publisher publisher, String label) {}
+
     @Override
     public Integer call() throws Exception {
         if (results < 1 || lagResults < 1 || lagRate < 1 || bulkSize < 1 || concurrency < 1 || rounds < 1
-                || writers == null || writers.isEmpty()) {
+                || writers == null || writers.isEmpty() || publishers == null || publishers.isEmpty()) {
             throw new IllegalArgumentException("--results, --lag-results, --lag-rate, --bulk-size, --bulk-concurrency "
-                    + "and --rounds must be positive, --writers not empty");
+                    + "and --rounds must be positive, --writers and --publisher not empty");
         }
         PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
         String suffix = "bench" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         String rawStream = "swarm-pings-" + suffix + "raw";
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        // Every writer with the first publisher; then the first writer with every other publisher.
+        List<Contender> contenders = new ArrayList<>();
+        for (IndexerConfig.BulkWriter writer : writers) {
+            contenders.add(new Contender(writer, publishers.get(0), publishers.size() > 1
+                    ? writer + ", " + publishers.get(0) + " publisher" : writer.toString()));
+        }
+        for (Publisher publisher : publishers.subList(1, publishers.size())) {
+            contenders.add(new Contender(writers.get(0), publisher, writers.get(0) + ", " + publisher + " publisher"));
+        }
         double[] raw = new double[rounds];
-        Map<IndexerConfig.BulkWriter, double[]> piped = new EnumMap<>(IndexerConfig.BulkWriter.class);
         StringBuilder rows = new StringBuilder();
         double[] lag = null;
         int day = 0;
         // Elasticsearch warms up (JIT, first segments) for a while: one full-size raw run, not timed, goes first.
         rawBulk(generate(results, t0.minus(Duration.ofDays(1))), rawStream, out);
-        double[][] pipedByIndex = new double[writers.size()][rounds];
-        String[][] timelineByIndex = new String[writers.size()][rounds];
+        double[][] pipedByIndex = new double[contenders.size()][rounds];
+        String[][] timelineByIndex = new String[contenders.size()][rounds];
         for (int round = 0; round < rounds; round++) {
-            // The order turns every round (raw first, then each writer first), so no contender always runs on the
+            out.printf(Locale.ROOT, "round %d of %d%n", round + 1, rounds);
+            // The order turns every round (raw first, then each contender first), so no contender always runs on the
             // warmest node or right after another's merges.
-            int contenders = writers.size() + 1;
-            for (int k = 0; k < contenders; k++) {
-                int c = (k + round) % contenders;
+            int count = contenders.size() + 1;
+            for (int k = 0; k < count; k++) {
+                int c = (k + round) % count;
                 if (c == 0) {
                     raw[round] = rawBulk(generate(results, t0.plus(Duration.ofDays(++day))), rawStream, out);
                     continue;
                 }
-                IndexerConfig.BulkWriter writer = writers.get(c - 1);
-                String stream = "swarm-pings-" + suffix + "mqtt-" + writer.name().toLowerCase(Locale.ROOT);
-                try (Indexer indexer = startIndexer(writer, stream, suffix + round)) {
+                Contender contender = contenders.get(c - 1);
+                String stream = "swarm-pings-" + suffix + "mqtt" + (c - 1) + "-"
+                        + contender.writer().name().toLowerCase(Locale.ROOT);
+                try (Indexer indexer = startIndexer(contender.writer(), stream, suffix + round + "c" + (c - 1))) {
                     // Its data stream is created and the code warmed up before anything is timed.
-                    throughMqtt(generate(concurrency * bulkSize, t0.minus(Duration.ofDays(++day))), indexer, out);
+                    throughMqtt(generate(concurrency * bulkSize, t0.minus(Duration.ofDays(++day))), indexer,
+                            contender.publisher(), out);
+                    out.print(contender.label() + ": ");
                     pipedByIndex[c - 1][round] = throughMqtt(generate(results, t0.plus(Duration.ofDays(++day))),
-                            indexer, out);
+                            indexer, contender.publisher(), out);
                     timelineByIndex[c - 1][round] = lastTimeline;
                     if (round == rounds - 1 && c == 1) {
                         lag = lag(indexer, stream, t0.plus(Duration.ofDays(++day)), out);
@@ -168,30 +200,31 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             }
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %.0f |", round + 1, raw[round]));
-            for (int w = 0; w < writers.size(); w++) {
+            for (int w = 0; w < contenders.size(); w++) {
                 double rate = pipedByIndex[w][round];
                 row.append(String.format(Locale.ROOT, " %.0f (%.2f; %s) |", rate, rate / raw[round],
                         timelineByIndex[w][round]));
             }
             rows.append(row).append('\n');
         }
-        for (int w = 0; w < writers.size(); w++) {
-            piped.put(writers.get(w), pipedByIndex[w]);
-        }
-        IndexerConfig.BulkWriter first = writers.get(0);
+        Contender first = contenders.get(0);
         double rawMedian = median(raw);
-        double pipedMedian = median(piped.get(first));
+        double pipedMedian = median(pipedByIndex[0]);
         double ratio = pipedMedian / rawMedian;
         StringBuilder header = new StringBuilder("| round | raw `_bulk` docs/s |");
         StringBuilder rule = new StringBuilder("|---|---|");
         StringBuilder medians = new StringBuilder();
-        for (IndexerConfig.BulkWriter writer : writers) {
-            header.append(" MQTT → indexer (").append(writer).append(") docs/s (ratio; timeline) |");
+        Map<String, Double> perContender = new LinkedHashMap<>();
+        for (int w = 0; w < contenders.size(); w++) {
+            Contender contender = contenders.get(w);
+            header.append(" MQTT → indexer (").append(contender.label()).append(") docs/s (ratio; timeline) |");
             rule.append("---|");
-            double m = median(piped.get(writer));
+            double m = median(pipedByIndex[w]);
             medians.append(String.format(Locale.ROOT, "- median MQTT → indexer (spool, fsync, acks) → Elasticsearch "
-                    + "with the %s writer: %.0f docs/s, ratio to the median raw rate %.2f%n", writer, m,
-                    m / rawMedian));
+                    + "with the %s writer (%s publisher): %.0f docs/s, ratio to the median raw rate %.2f%n",
+                    contender.writer(), contender.publisher(), m, m / rawMedian));
+            perContender.put(w < writers.size() ? contender.writer().name()
+                    : contender.writer().name() + "+" + contender.publisher().name(), m);
         }
         String text = String.format(Locale.ROOT, """
                 ## Indexer benchmark (%s)
@@ -199,29 +232,25 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 - results: %d v2 results (~%d-byte documents) per run, %d round(s), bulk %d docs × %d concurrent \
                 requests, `create` with deterministic ids, broker %s, Elasticsearch %s; every data stream created \
                 and every indexer warmed up, and Elasticsearch by one untimed full-size raw run, before anything is \
-                timed; the order of raw loop and writers turns every round; MQTT payloads and raw NDJSON prepared \
-                up front
+                timed; the order of raw loop and contenders turns every round; MQTT payloads (%s publisher) and raw \
+                NDJSON prepared up front
                 - median raw `_bulk` loop (prepared NDJSON): %.0f docs/s
                 %s- ratio indexer (%s) / raw: %.2f (target ≥ 0.8)
-                - publish → searchable at %d results/s with the %s writer (%d results, default 1 s refresh): \
-                p50 %.0f ms, p99 %.0f ms
+                - publish → searchable at %d results/s with the %s writer (%d results, default 1 s refresh, published \
+                through the MQTT link): p50 %.0f ms, p99 %.0f ms
 
                 %s
                 %s
                 %s""", Instant.now(), results, averageSize(generate(1, t0), rawStream), rounds, bulkSize,
-                concurrency, broker, elasticsearch, rawMedian, medians, first, ratio, lagRate, first, lagResults,
-                lag[0], lag[1], header, rule, rows);
+                concurrency, broker, elasticsearch, first.publisher(), rawMedian, medians, first.label(), ratio,
+                lagRate, first.writer(), lagResults, lag[0], lag[1], header, rule, rows);
         out.println(text);
         if (report.getParent() != null) {
             Files.createDirectories(report.getParent());
         }
         Files.writeString(report, text, StandardCharsets.UTF_8);
         out.println("report written to " + report.toAbsolutePath());
-        Map<String, Double> perWriter = new LinkedHashMap<>();
-        for (IndexerConfig.BulkWriter writer : writers) {
-            perWriter.put(writer.name(), median(piped.get(writer)));
-        }
-        last = new Result(results, rawMedian, pipedMedian, ratio, lag[0], lag[1], text, perWriter);
+        last = new Result(results, rawMedian, pipedMedian, ratio, lag[0], lag[1], text, perContender);
         return ExitCodes.OK;
     }
 
@@ -359,26 +388,42 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     /** Publishes every result once at QoS 1 and waits until the indexer has written them all. */
-    private double throughMqtt(List<PingResult> generated, Indexer indexer, PrintWriter out) throws Exception {
+    private double throughMqtt(List<PingResult> generated, Indexer indexer, Publisher publisher, PrintWriter out)
+            throws Exception {
         long before = indexer.stats().documentsWritten() + indexer.stats().duplicates();
         long messagesBefore = indexer.stats().messages();
         long start;
         long published;
         // Payloads encoded up front, as the raw loop's NDJSON is: the timed part is MQTT, indexer and Elasticsearch.
         List<byte[]> payloads = new ArrayList<>(generated.size());
+        List<String> topics = new ArrayList<>(generated.size());
         for (PingResult r : generated) {
             payloads.add(PingCodec.encodeV2(r));
+            topics.add(Topics.ping(r.target()));
         }
-        try (MqttLink link = publisher()) {
-            start = System.nanoTime();
-            publishAll(link, generated, payloads, 0);
-            published = System.nanoTime();
+        if (publisher == Publisher.FRAMES) {
+            MqttFramePublisher.Frames frames = MqttFramePublisher.encode(topics, payloads);
+            try (MqttFramePublisher frameLink = MqttFramePublisher.connect(broker,
+                    MqttLink.defaultClientId("swarm-bench"), 30_000)) {
+                start = System.nanoTime();
+                frameLink.publish(frames, PUBLISH_WINDOW, 5, TimeUnit.MINUTES);
+                published = System.nanoTime();
+            }
+        } else {
+            try (MqttLink link = publisher()) {
+                start = System.nanoTime();
+                publishAll(link, generated, payloads, 0);
+                published = System.nanoTime();
+            }
         }
         long received = 0;
+        long writtenAtReceived = -1;
+        long writtenAtPublished = indexer.stats().documentsWritten() + indexer.stats().duplicates() - before;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         while (indexer.stats().documentsWritten() + indexer.stats().duplicates() - before < generated.size()) {
             if (received == 0 && indexer.stats().messages() - messagesBefore >= generated.size()) {
                 received = System.nanoTime();
+                writtenAtReceived = indexer.stats().documentsWritten() + indexer.stats().duplicates() - before;
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the indexer wrote only " + (indexer.stats().documentsWritten()
@@ -390,12 +435,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
         double rate = generated.size() / seconds;
         if (received == 0) {
             received = System.nanoTime();
+            writtenAtReceived = generated.size();
         }
         out.printf(Locale.ROOT, "MQTT -> indexer -> Elasticsearch: %d docs in %.2f s: %.0f docs/s (all published "
                 + "after %.2f s, all received by the indexer after %.2f s)%n", generated.size(), seconds, rate,
                 (published - start) / 1e9, (received - start) / 1e9);
-        lastTimeline = String.format(Locale.ROOT, "published after %.1f s, received after %.1f s, written after %.1f s",
-                (published - start) / 1e9, (received - start) / 1e9, seconds);
+        // What was written while intake ran tells intake-bound from Elasticsearch-bound runs apart.
+        lastTimeline = String.format(Locale.ROOT, "published after %.1f s (%d written), received after %.1f s (%d "
+                + "written), written after %.1f s", (published - start) / 1e9, writtenAtPublished,
+                (received - start) / 1e9, writtenAtReceived, seconds);
         return rate;
     }
 
@@ -412,7 +460,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     /**
-     * Publishes at QoS 1, keeping at most 20,000 publishes outstanding; with {@code ratePerSecond} > 0, paced and
+     * Publishes at QoS 1, keeping at most {@value #PUBLISH_WINDOW} publishes outstanding; with {@code ratePerSecond} > 0, paced and
      * returning each result's publish time (ns).
      */
     private long[] publishAll(MqttLink link, List<PingResult> list, List<byte[]> payloads, int ratePerSecond)
@@ -432,7 +480,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             sentAt[i] = System.nanoTime();
             window.add(link.publish(Topics.ping(r.target()), payloads != null ? payloads.get(i) : PingCodec.encodeV2(r),
                     1, false));
-            if (window.size() >= 20_000) {
+            if (window.size() >= PUBLISH_WINDOW) {
                 CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
                 window.clear();
             }

@@ -168,6 +168,18 @@ public final class PingCodec {
     }
 
     private static PingResult decodeChecked(String topicTarget, byte[] payload) throws PayloadException {
+        if (payload != null && payload.length <= MAX_PAYLOAD_BYTES && StreamingV2Decoder.applies(payload)) {
+            // What agents send, without a String copy or a tree; anything else is decided below, as before.
+            PingResult fast = StreamingV2Decoder.tryDecode(topicTarget, payload);
+            if (fast != null) {
+                return fast;
+            }
+        }
+        return decodeWithTree(topicTarget, payload);
+    }
+
+    /** The reference decoder (a Jackson tree): decides every payload the streaming fast path leaves to it. */
+    static PingResult decodeWithTree(String topicTarget, byte[] payload) throws PayloadException {
         if (payload == null || payload.length == 0) {
             throw new PayloadException(Reason.NOT_JSON, "result payload is empty");
         }

@@ -9,9 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,10 +24,6 @@ import net.swarming.common.wire.RttStats;
  * Stateless and thread-safe.
  */
 public final class DocumentMapper {
-
-    /** Always three fraction digits in UTC, so documents compare byte for byte in tests. */
-    private static final DateTimeFormatter TIMESTAMP =
-            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -280,7 +273,7 @@ public final class DocumentMapper {
 
     /** ISO-8601 UTC with milliseconds, the precision of the {@code date} type. */
     public static String format(Instant instant) {
-        return TIMESTAMP.format(instant.truncatedTo(ChronoUnit.MILLIS));
+        return Timestamps.isoMillis(instant);
     }
 
 

@@ -63,6 +63,12 @@ public final class IngesterWriter implements SpoolDrain {
     public static final String COMPLETION_THREAD = "swarm-indexer-es-completion";
     static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
     static final Duration OUTAGE_LOG_PERIOD = Duration.ofSeconds(30);
+    /**
+     * Batches read per turn of the flush thread. While intake keeps the spool ahead, a drain that read until the spool
+     * ran dry would hold back every answer (the ingester queues its listener calls on this thread) for as long as
+     * intake lasts: nothing committed, every sent document kept in memory, {@code written} stuck.
+     */
+    static final int MAX_BATCHES_PER_DRAIN = 4;
     /** Largest request body; far below Elasticsearch's default {@code http.max_content_length} of 100 MB. */
     static final long MAX_REQUEST_BYTES = 20L << 20;
 
@@ -113,6 +119,8 @@ public final class IngesterWriter implements SpoolDrain {
     /** Documents read from the spool and not committed yet; written by the flush executor only. */
     private volatile long slicedDocs;
     private boolean prepared;
+    /** A periodic drain yielded after {@link #MAX_BATCHES_PER_DRAIN}: the next turn also sends the partial tail. */
+    private boolean resumeWithPartial;
     private long backoffNanos;
     private long notBeforeNanos;
     private int failedAttempts;
@@ -180,7 +188,9 @@ public final class IngesterWriter implements SpoolDrain {
     public void answered() {
         try {
             if (settle()) {
-                drain(true);
+                boolean partial = resumeWithPartial;
+                resumeWithPartial = false;
+                drain(!partial);
             }
         } catch (Throwable t) {
             LOG.error("commit failed unexpectedly; the next flush will try again", t);
@@ -193,7 +203,7 @@ public final class IngesterWriter implements SpoolDrain {
         while (true) {
             notBeforeNanos = 0;
             try {
-                drain(false);
+                drain(false, false);
             } catch (Throwable t) {
                 LOG.error("final flush failed unexpectedly", t);
             }
@@ -265,6 +275,11 @@ public final class IngesterWriter implements SpoolDrain {
     }
 
     private void drain(boolean fullBatchesOnly) {
+        drain(fullBatchesOnly, true);
+    }
+
+    /** @param mayYield whether to hand the thread over after {@link #MAX_BATCHES_PER_DRAIN} (not in the final flush) */
+    private void drain(boolean fullBatchesOnly, boolean mayYield) {
         if (!settle() || nanoTime.getAsLong() < notBeforeNanos) {
             return;
         }
@@ -282,10 +297,19 @@ public final class IngesterWriter implements SpoolDrain {
             }
         }
         boolean added = false;
+        int batches = 0;
         while (failure.get() == null && !Thread.currentThread().isInterrupted()) {
             if (fullBatchesOnly && spool.depth() - slicedDocs < bulkSize) {
                 break;
             }
+            if (mayYield && batches == MAX_BATCHES_PER_DRAIN) {
+                // The ingester runs its listener on this same thread: yield to the answers queued meanwhile (they
+                // count, commit and free the documents they hold), and go on reading after them.
+                resumeWithPartial = !fullBatchesOnly;
+                wakeUp.run();
+                return;
+            }
+            batches++;
             Spool.Batch read;
             try {
                 read = spool.read(bulkSize);
