@@ -26,6 +26,7 @@ import net.swarming.broker.internal.moquette.DetachedQueues;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.InflightWindow;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
+import net.swarming.broker.internal.moquette.LeanPipeline;
 import net.swarming.broker.internal.moquette.OutboundQueueLimit;
 import net.swarming.broker.internal.moquette.RefusedPublishes;
 import net.swarming.broker.internal.moquette.RetainedDeliveries;
@@ -206,6 +207,7 @@ public final class SwarmBroker implements AutoCloseable {
     private static List<Consumer<ChannelPipeline>> flowHooks(OutboundQueueLimit outboundLimit,
                                                            InflightWindow inflightWindow) {
         return List.of(
+                LeanPipeline.customizer(),
                 ConnectGate.customizer(),
                 outboundLimit.customizer(),
                 inflightWindow.customizer());
