@@ -1,10 +1,13 @@
 package net.swarming.broker.internal.moquette;
 
 import io.moquette.broker.IQueueRepository;
+import io.moquette.broker.InMemoryQueue;
 import io.moquette.broker.NettyUtils;
 import io.moquette.broker.Server;
 import io.moquette.broker.SessionMessageQueue;
 import io.moquette.broker.SessionRegistry.EnqueuedMessage;
+import io.moquette.broker.SessionRegistry.PublishedMessage;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -102,9 +105,12 @@ public final class QueuedMessagesLimit {
         return (long) dropped.get();
     }
 
-    /** Wraps {@code queue}, which holds {@code alreadyQueued} messages. */
+    /**
+     * Wraps {@code queue}, which holds {@code alreadyQueued} messages; a clean session's queue (Moquette's in-memory
+     * one) also gets heap copies of the payloads it keeps (see {@link LimitedQueue#enqueue}).
+     */
     LimitedQueue limit(String clientId, SessionMessageQueue<EnqueuedMessage> queue, long alreadyQueued) {
-        return new LimitedQueue(clientId, queue, alreadyQueued);
+        return new LimitedQueue(clientId, queue, alreadyQueued, queue instanceof InMemoryQueue);
     }
 
     /** On the session's loop only. */
@@ -175,15 +181,25 @@ public final class QueuedMessagesLimit {
         private final String clientId;
         private final SessionMessageQueue<EnqueuedMessage> queue;
         private final AtomicLong queued;
+        private final boolean copyToHeap;
         private long droppedHere;
 
-        LimitedQueue(String clientId, SessionMessageQueue<EnqueuedMessage> queue, long alreadyQueued) {
+        LimitedQueue(String clientId, SessionMessageQueue<EnqueuedMessage> queue, long alreadyQueued,
+                     boolean copyToHeap) {
             this.clientId = clientId;
             this.queue = queue;
             this.queued = new AtomicLong(alreadyQueued);
+            this.copyToHeap = copyToHeap;
         }
 
-        /** Takes over the caller's reference (Moquette retains a message before enqueuing it). */
+        /**
+         * Takes over the caller's reference (Moquette retains a message before enqueuing it).
+         *
+         * <p>In a clean session's queue, a payload that is not a heap array (a live publish: a slice of the pooled
+         * direct buffer its connection read it into) is replaced by an exact heap copy. Kept as it is, each queued
+         * message pins the whole read buffer, measured at ~3 KB of direct memory per 500-byte result, against ~0.5 KB
+         * for the copy. Heap arrays (retained messages) are kept, so that {@link RetainedDeliveries} still knows them.
+         */
         @Override
         public void enqueue(EnqueuedMessage message) {
             if (queued.get() >= maxQueuedMessages) {
@@ -198,8 +214,21 @@ public final class QueuedMessagesLimit {
                 }
                 return;
             }
-            queue.enqueue(message);
+            queue.enqueue(copyToHeap ? onHeap(message) : message);
             queued.incrementAndGet();
+        }
+
+        private static EnqueuedMessage onHeap(EnqueuedMessage message) {
+            if (!(message instanceof PublishedMessage published) || published.getPayload().hasArray()) {
+                return message;
+            }
+            try {
+                // Moquette sends queued messages as not retained whatever this flag says.
+                return new PublishedMessage(published.getTopic(), published.getPublishingQos(),
+                        Unpooled.copiedBuffer(published.getPayload()), false);
+            } finally {
+                published.release();
+            }
         }
 
         @Override

@@ -15,6 +15,7 @@ import io.moquette.broker.subscriptions.Topic;
 import io.moquette.persistence.H2QueueRepository;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +59,7 @@ class QueuedMessagesLimitTest {
         assertEquals(2, limit.dropped());
         assertEquals(1, sent.get(3).getPayload().refCnt(), "dropped: the queue's reference is released");
         assertEquals(1, sent.get(4).getPayload().refCnt());
-        assertEquals(2, sent.get(2).getPayload().refCnt(), "queued: the queue keeps its reference");
+        assertEquals(1, sent.get(2).getPayload().refCnt(), "queued: copied to the heap, the pooled buffer released");
         assertEquals("m0", text(queue.dequeue()));
         assertEquals(2, queue.queued());
 
@@ -122,15 +123,68 @@ class QueuedMessagesLimitTest {
         SessionMessageQueue<EnqueuedMessage> queue = limit.new Repository(new SingleQueueRepository(inner))
                 .getOrCreateQueue("idx");
         assertSame(QueuedMessagesLimit.LimitedQueue.class, queue.getClass());
-        PublishedMessage first = queued("m0");
-        queue.enqueue(first);
-        for (int i = 1; i < 4; i++) {
+        for (int i = 0; i < 4; i++) {
             queue.enqueue(queued("m" + i));
         }
         assertEquals(1, limit.dropped());
-
+        assertEquals(3, ((QueuedMessagesLimit.LimitedQueue) queue).queued());
         queue.closeAndPurge();
-        assertEquals(1, first.getPayload().refCnt(), "purged: Moquette's queue released what it held");
+        assertEquals(0, ((QueuedMessagesLimit.LimitedQueue) queue).queued());
+    }
+
+    @Test
+    void whenACleanSessionQueuesALivePublish_thenItKeepsAHeapCopyAndReleasesThePooledBuffer() {
+        QueuedMessagesLimit.LimitedQueue queue = limit.limit("idx", new InMemoryQueue(), 0);
+        PublishedMessage live = queued("rtt=1.2");
+        ByteBuf retainedPayload = Unpooled.wrappedBuffer("watch".getBytes(StandardCharsets.US_ASCII));
+        PublishedMessage retained = new PublishedMessage(new Topic("watch"), MqttQoS.AT_LEAST_ONCE, retainedPayload,
+                true);
+
+        queue.enqueue(live);
+        queue.enqueue(retained);
+
+        assertEquals(1, live.getPayload().refCnt(), "only the publisher's own reference is left");
+        PublishedMessage out = (PublishedMessage) queue.dequeue();
+        assertTrue(out.getPayload().hasArray());
+        assertEquals("rtt=1.2", text(out));
+        assertEquals("ping/a", out.getTopic().toString());
+        assertEquals(MqttQoS.AT_LEAST_ONCE, out.getPublishingQos());
+        assertSame(retained, queue.dequeue(), "heap arrays (retained messages) are kept as they are");
+        live.getPayload().release();
+    }
+
+    @Test
+    void whenAPersistentQueueIsLimited_thenPayloadsAreLeftToDetachedQueues() {
+        DetachedQueuesTestQueue inner = new DetachedQueuesTestQueue();
+        QueuedMessagesLimit.LimitedQueue queue = limit.limit("idx", inner, 0);
+        PublishedMessage live = queued("rtt=1.2");
+        queue.enqueue(live);
+        assertSame(live, inner.last);
+    }
+
+    /** Keeps the last message it was given. */
+    private static final class DetachedQueuesTestQueue implements SessionMessageQueue<EnqueuedMessage> {
+        EnqueuedMessage last;
+
+        @Override
+        public void enqueue(EnqueuedMessage m) {
+            last = m;
+        }
+
+        @Override
+        public EnqueuedMessage dequeue() {
+            return null;
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return true;
+        }
+
+        @Override
+        public void closeAndPurge() {
+            last = null;
+        }
     }
 
     @Test
