@@ -94,6 +94,27 @@ class QueuedMessagesLimitIT {
     }
 
     @Test
+    void whenACleanQos2SubscriberStopsReading_thenItAlsoGetsWindowPlusLimit() throws Exception {
+        start(LIMIT);
+        Path out = subscriber("slow2", 2);
+        Process slow = processes.get(0);
+        signal(slow, "STOP");
+
+        int n = 1_000;
+        Process pub = publish("agent-1", 0, n, 2);
+        assertTrue(pub.waitFor(120, TimeUnit.SECONDS), "the publisher's window stalled");
+        assertEquals(0, pub.exitValue(), "every publish completed");
+        await().atMost(Duration.ofSeconds(30)).until(() -> dropped() == n - WINDOW - LIMIT);
+
+        signal(slow, "CONT");
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinct(out) == WINDOW + LIMIT);
+        Thread.sleep(1_000);
+        assertEquals(IntStream.range(0, WINDOW + LIMIT).mapToObj(QueuedMessagesLimitIT::message)
+                .collect(Collectors.toSet()), received(out));
+        assertEquals(n - WINDOW - LIMIT, dropped());
+    }
+
+    @Test
     void whenAPersistentSessionIsOffline_thenItsQueueIsBoundedAlsoAcrossARestart() throws Exception {
         start(LIMIT);
         persistentSession("idx", "-E");
@@ -139,9 +160,14 @@ class QueuedMessagesLimitIT {
 
     /** A clean-session {@code mosquitto_sub} at QoS 1 on {@code ping/+} writing to a file, returned once it receives. */
     private Path subscriber(String id) throws Exception {
+        return subscriber(id, 1);
+    }
+
+    /** A clean-session {@code mosquitto_sub} at {@code qos} on {@code ping/+}, returned once it receives. */
+    private Path subscriber(String id, int qos) throws Exception {
         Path out = tmp.resolve(id + ".out");
         processes.add(new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port()),
-                "-i", id, "-q", "1", "-t", "ping/+", "-t", "probe/" + id)
+                "-i", id, "-q", Integer.toString(qos), "-t", "ping/+", "-t", "probe/" + id)
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start());
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             Mosquitto.pub(broker.port(), "-t", "probe/" + id, "-m", "probe", "-q", "1");
@@ -162,10 +188,15 @@ class QueuedMessagesLimitIT {
      * {@code mosquitto_pub -l}.
      */
     private Process publish(String id, int from, int n) throws IOException {
+        return publish(id, from, n, 1);
+    }
+
+    /** As {@link #publish(String, int, int)}, at {@code qos}. */
+    private Process publish(String id, int from, int n, int qos) throws IOException {
         Path lines = Files.write(tmp.resolve(id + ".txt"),
                 IntStream.range(from, from + n).mapToObj(QueuedMessagesLimitIT::message).toList());
         Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port()),
-                "-i", id, "-q", "1", "-t", "ping/t", "-l")
+                "-i", id, "-q", Integer.toString(qos), "-t", "ping/t", "-l")
                 .redirectInput(lines.toFile()).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve(id + ".log").toFile()).start();
         processes.add(p);
