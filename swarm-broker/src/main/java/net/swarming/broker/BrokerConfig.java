@@ -38,10 +38,14 @@ import net.swarming.common.cli.Durations;
  *                        (and counted); acknowledgements and QoS 1/2 publishes are never dropped
  * @param maxInflightMessages QoS 1 and 2 messages sent to one session and not yet acknowledged, 1 to
  *                        {@link #MAX_INFLIGHT_MESSAGES}
+ * @param maxQueuedMessages QoS 1 and 2 messages queued for one session beyond its in-flight window (client offline or
+ *                        window full) before further ones to it are dropped (and counted); {@link #UNLIMITED} for no
+ *                        bound (mosquitto's {@code max_queued_messages})
  */
 public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                            int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
-                           int websocketPort, Duration sessionExpiry, long maxQueuedBytes, int maxInflightMessages) {
+                           int websocketPort, Duration sessionExpiry, long maxQueuedBytes, int maxInflightMessages,
+                           int maxQueuedMessages) {
 
     /** Every interface. */
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -79,6 +83,14 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     public static final long DEFAULT_MAX_QUEUED_BYTES = 32L * 1024 * 1024;
     /** mosquitto's {@code max_inflight_messages} default (Moquette 0.17's own is 10). */
     public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 20;
+    /**
+     * One million per session: an indexer on {@code ping/+} that is away for several minutes (a swarm reporting a few
+     * thousand results per second) finds them again, while a session that never reads holds a bounded amount of memory
+     * or disk instead of all the broker has (sizes in docs/broker.md, "QoS 1/2 queue of a session").
+     */
+    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 1_000_000;
+    /** {@link #maxQueuedMessages()} value for no bound. */
+    public static final int UNLIMITED = 0;
     /** MQTT packet identifiers are 16-bit; Moquette would reuse one still in flight beyond this. */
     public static final int MAX_INFLIGHT_MESSAGES = 65_535;
     /** MQTT 3.1.1 "remaining length" cannot exceed 268,435,455 bytes. */
@@ -150,6 +162,10 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
             problems.add("max-inflight-messages=" + maxInflightMessages + " must be 1.." + MAX_INFLIGHT_MESSAGES
                     + " (default " + DEFAULT_MAX_INFLIGHT_MESSAGES + ")");
         }
+        if (maxQueuedMessages < UNLIMITED) {
+            problems.add("max-queued-messages=" + maxQueuedMessages + " must be at least 1, or " + UNLIMITED
+                    + " for no limit (default " + DEFAULT_MAX_QUEUED_MESSAGES + ")");
+        }
         if (tls != null) {
             tlsProblems(tls, problems);
         }
@@ -187,12 +203,16 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
         }
     }
 
-    /** Everything but the outbound limits, which are {@link #DEFAULT_MAX_QUEUED_BYTES} and the default window. */
+    /**
+     * Everything but the outbound and queue limits, which are {@link #DEFAULT_MAX_QUEUED_BYTES}, the default window and
+     * {@link #DEFAULT_MAX_QUEUED_MESSAGES}.
+     */
     public BrokerConfig(String host, int port, Path dataDir, int maxMessageBytes, String metricsHost,
                         int metricsPort, TlsListener tls, Path passwordFile, Path aclFile, Boolean allowAnonymous,
                         int websocketPort, Duration sessionExpiry) {
         this(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile, aclFile, allowAnonymous,
-                websocketPort, sessionExpiry, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES);
+                websocketPort, sessionExpiry, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
+                DEFAULT_MAX_QUEUED_MESSAGES);
     }
 
     /** Everything but the session expiry, which is {@link #DEFAULT_SESSION_EXPIRY}. */
@@ -218,73 +238,94 @@ public record BrokerConfig(String host, int port, Path dataDir, int maxMessageBy
     /** A copy with its plain listener on {@code host:port}. */
     public BrokerConfig withListener(String newHost, int newPort) {
         return new BrokerConfig(newHost, newPort, dataDir, maxMessageBytes, metricsHost, metricsPort, tls,
-                passwordFile, aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                passwordFile, aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy persisting under {@code newDataDir}. */
     public BrokerConfig withDataDir(Path newDataDir) {
         return new BrokerConfig(host, port, newDataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy accepting packets up to {@code bytes}. */
     public BrokerConfig withMaxMessageBytes(int bytes) {
         return new BrokerConfig(host, port, dataDir, bytes, metricsHost, metricsPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy serving metrics on {@code newHost:newPort} ({@link #METRICS_OFF} for none). */
     public BrokerConfig withMetrics(String newHost, int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, newHost, newPort, tls, passwordFile, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy with a TLS listener ({@code null} for none). */
     public BrokerConfig withTls(TlsListener newTls) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, newTls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy authenticating against {@code file} ({@code null} for none). */
     public BrokerConfig withPasswordFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, file, aclFile,
-                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy authorizing with the ACL {@code file} ({@code null} for the default policy). */
     public BrokerConfig withAclFile(Path file) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                file, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                file, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy that admits ({@code true}) or refuses ({@code false}) clients without a user name; {@code null}: auto. */
     public BrokerConfig withAllowAnonymous(Boolean allow) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allow, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allow, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy with a WebSocket listener on {@code newPort} ({@link #LISTENER_OFF} for none). */
     public BrokerConfig withWebsocketPort(int newPort) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, newPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allowAnonymous, newPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy keeping disconnected persistent sessions for {@code expiry} ({@link Duration#ZERO}: forever). */
     public BrokerConfig withSessionExpiry(Duration expiry) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, expiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allowAnonymous, websocketPort, expiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     /** A copy dropping QoS 0 publishes to a connection once {@code bytes} wait for it. */
     public BrokerConfig withMaxQueuedBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry, bytes, maxInflightMessages);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, bytes, maxInflightMessages, maxQueuedMessages);
     }
 
     /** A copy keeping up to {@code messages} QoS 1/2 messages in flight per session. */
     public BrokerConfig withMaxInflightMessages(int messages) {
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, messages);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, messages, maxQueuedMessages);
+    }
+
+    /** A copy dropping QoS 1/2 messages to a session once {@code messages} are queued for it ({@link #UNLIMITED}). */
+    public BrokerConfig withMaxQueuedMessages(int messages) {
+        return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages, messages);
+    }
+
+    /** Whether QoS 1/2 messages queued per session are bounded ({@link #maxQueuedMessages()} is not 0). */
+    public boolean queuedMessagesLimited() {
+        return maxQueuedMessages != UNLIMITED;
     }
 
     /** Whether persistent sessions expire at all ({@link #sessionExpiry()} is not zero). */

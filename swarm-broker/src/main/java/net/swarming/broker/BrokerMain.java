@@ -71,6 +71,12 @@ public final class BrokerMain implements Callable<Integer> {
                     + BrokerConfig.MAX_INFLIGHT_MESSAGES + " (default: ${DEFAULT-VALUE}).")
     int maxInflightMessages = BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES;
 
+    @Option(names = "--max-queued-messages", paramLabel = "N",
+            defaultValue = "" + BrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES,
+            description = "QoS 1/2 messages queued for one session (client offline or its in-flight window full); "
+                    + "beyond, messages to it are dropped and counted; 0 for no limit (default: ${DEFAULT-VALUE}).")
+    int maxQueuedMessages = BrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES;
+
     @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_METRICS_HOST,
             description = "Address of the Prometheus /metrics endpoint (default: ${DEFAULT-VALUE}).")
     String metricsHost;
@@ -142,7 +148,8 @@ public final class BrokerMain implements Callable<Integer> {
         TlsListener tls = anyTls ? new TlsListener(tlsHost, tlsPort == null ? TlsListener.DEFAULT_PORT : tlsPort,
                 tlsCert, tlsKey, tlsPkcs12, tlsPkcs12Password) : null;
         return new BrokerConfig(host, port, dataDir, maxMessageBytes, metricsHost, metricsPort, tls, passwordFile,
-                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages);
+                aclFile, allowAnonymous, websocketPort, sessionExpiry, maxQueuedBytes, maxInflightMessages,
+                maxQueuedMessages);
     }
 
     @Override
@@ -160,11 +167,11 @@ public final class BrokerMain implements Callable<Integer> {
                     + BrokerConfig.WEBSOCKET_PATH : "off";
             LOG.info("swarm-broker listening on {}, TLS {}, WebSocket {} (data dir {}, max message {} bytes, authentication {}, "
                     + "anonymous {}, authorization {}, metrics {}, session expiry {}, max queued {} bytes, "
-                    + "max in flight {})", plain, tls, ws, broker.dataDir(),
+                    + "max in flight {}, max queued messages {})", plain, tls, ws, broker.dataDir(),
                     cfg.maxMessageBytes(), cfg.passwordFile() == null ? "off" : cfg.passwordFile(),
                     cfg.anonymousAllowed() ? "allowed" : "refused", cfg.authorization(), metrics,
                     cfg.sessionsExpire() ? Durations.format(cfg.sessionExpiry()) : "never", cfg.maxQueuedBytes(),
-                    cfg.maxInflightMessages());
+                    cfg.maxInflightMessages(), cfg.queuedMessagesLimited() ? cfg.maxQueuedMessages() : "unlimited");
             stopRequested.await();
             LOG.info("swarm-broker stopping");
             broker.close();

@@ -28,6 +28,7 @@ import net.swarming.broker.internal.moquette.InflightWindow;
 import net.swarming.broker.internal.moquette.MoquetteProperties;
 import net.swarming.broker.internal.moquette.LeanPipeline;
 import net.swarming.broker.internal.moquette.OutboundQueueLimit;
+import net.swarming.broker.internal.moquette.QueuedMessagesLimit;
 import net.swarming.broker.internal.moquette.RefusedPublishes;
 import net.swarming.broker.internal.moquette.RetainedDeliveries;
 import net.swarming.broker.internal.moquette.SessionLoopWatch;
@@ -92,7 +93,9 @@ public final class SwarmBroker implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         ServerHolder holder = new ServerHolder();
         BrokerMetrics metrics = new BrokerMetrics(new PrometheusRegistry(), holder::connectedClients);
-        OutboundQueueLimit outboundLimit = new OutboundQueueLimit(config.maxQueuedBytes(), metrics.registry());
+        OutboundQueueLimit outboundLimit = new OutboundQueueLimit(config.maxQueuedBytes(), metrics.publishesDropped());
+        QueuedMessagesLimit queueLimit = config.queuedMessagesLimited()
+                ? new QueuedMessagesLimit(config.maxQueuedMessages(), metrics.publishesDropped()) : null;
         InflightWindow inflightWindow = new InflightWindow(config.maxInflightMessages());
         SessionLoopWatch loopWatch = new SessionLoopWatch(metrics.registry());
         // Every file is read and checked before the data directory or any port is touched.
@@ -114,7 +117,7 @@ public final class SwarmBroker implements AutoCloseable {
             }
             try {
                 server = startMoquette(config, mqttHost, port, websocketPort, dataDir, metrics, security,
-                        flowHooks(outboundLimit, inflightWindow), loopWatch);
+                        flowHooks(outboundLimit, inflightWindow, queueLimit), loopWatch, queueLimit);
             } catch (StartupException e) {
                 boolean lostRace = (mqttPort == 0 || config.websocketPort() == 0)
                         && e.getCause() instanceof BindException;
@@ -166,7 +169,7 @@ public final class SwarmBroker implements AutoCloseable {
     private static Server startMoquette(BrokerConfig config, String mqttHost, int port, int websocketPort,
                                         Path dataDir, BrokerMetrics metrics, Security security,
                                         List<Consumer<ChannelPipeline>> flowHooks,
-                                        SessionLoopWatch loopWatch) {
+                                        SessionLoopWatch loopWatch, QueuedMessagesLimit queueLimit) {
         Server server = new Server();
         Set<Thread> threadsBefore = FailedStartCleanup.snapshotThreads();
         try {
@@ -182,6 +185,10 @@ public final class SwarmBroker implements AutoCloseable {
             RetainedDeliveries retained = RetainedDeliveries.install(server);
             ChannelHooks.install(server, channelHooks(flowHooks, metrics, retained, authorization));
             DetachedQueues.install(server, retained::copied);
+            if (queueLimit != null) {
+                // After DetachedQueues: a dropped message is never copied.
+                queueLimit.install(server);
+            }
             return server;
         } catch (IOException | RuntimeException e) {
             FailedStartCleanup.cleanUp(server, threadsBefore);
@@ -205,12 +212,17 @@ public final class SwarmBroker implements AutoCloseable {
 
     /** Flow control: the connect gate first, so later hooks only ever see packets of a bound session. */
     private static List<Consumer<ChannelPipeline>> flowHooks(OutboundQueueLimit outboundLimit,
-                                                           InflightWindow inflightWindow) {
-        return List.of(
+                                                           InflightWindow inflightWindow,
+                                                           QueuedMessagesLimit queueLimit) {
+        List<Consumer<ChannelPipeline>> hooks = new ArrayList<>(List.of(
                 LeanPipeline.customizer(),
                 ConnectGate.customizer(),
                 outboundLimit.customizer(),
-                inflightWindow.customizer());
+                inflightWindow.customizer()));
+        if (queueLimit != null) {
+            hooks.add(queueLimit.customizer());
+        }
+        return hooks;
     }
 
     private static StartupException translate(Exception e, String host, int port, Path dataDir) {

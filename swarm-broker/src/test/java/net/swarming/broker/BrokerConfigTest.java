@@ -61,6 +61,22 @@ class BrokerConfigTest {
     }
 
     @Test
+    void whenMaxQueuedMessagesIsSet_thenKeptByEveryCopyAndValidated() {
+        assertEquals(1_000_000, BrokerConfig.defaults().maxQueuedMessages());
+        assertTrue(BrokerConfig.defaults().queuedMessagesLimited());
+        BrokerConfig c = BrokerConfig.defaults().withMaxQueuedMessages(100).withMaxQueuedBytes(1)
+                .withMaxInflightMessages(5).withListener("127.0.0.1", 0).withDataDir(Path.of("d"));
+        assertEquals(100, c.maxQueuedMessages());
+        assertEquals(0, c.withMaxQueuedMessages(0).maxQueuedMessages());
+        assertFalse(c.withMaxQueuedMessages(0).queuedMessagesLimited());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BrokerConfig.defaults().withMaxQueuedMessages(-1));
+        assertTrue(e.getMessage().contains("max-queued-messages=-1 must be at least 1, or 0 for no limit"),
+                e.getMessage());
+    }
+
+    @Test
     void whenMetricsPortIsMinusOne_thenMetricsAreOff() {
         assertFalse(BrokerConfig.defaults().withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF).metricsEnabled());
     }

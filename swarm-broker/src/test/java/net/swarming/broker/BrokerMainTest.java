@@ -1,6 +1,7 @@
 package net.swarming.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -46,7 +47,8 @@ class BrokerMainTest {
         for (String option : List.of("--host", "--port", "--data-dir", "--max-message-bytes", "--metrics-host",
                 "--metrics-port", "--tls-host", "--tls-port", "--tls-cert", "--tls-key", "--tls-pkcs12",
                 "--tls-pkcs12-password", "--websocket-port", "--password-file", "--acl-file", "--allow-anonymous",
-                "--session-expiry", "--max-queued-bytes", "--max-inflight-messages", "--config")) {
+                "--session-expiry", "--max-queued-bytes", "--max-inflight-messages", "--max-queued-messages",
+                "--config")) {
             assertTrue(out.toString().contains(option), option + " missing from help: " + out);
         }
     }
@@ -153,6 +155,26 @@ class BrokerMainTest {
         Path config = Files.writeString(tmp.resolve("broker.properties"), "max-inflight-messages=0\n");
         assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
         assertTrue(err.toString().contains("max-inflight-messages=0 must be 1..65535"), err.toString());
+    }
+
+    @Test
+    void whenMaxQueuedMessagesComesFromFlagEnvOrConfigFile_thenItIsParsedAndValidated() throws IOException {
+        BrokerMain main = new BrokerMain();
+        new picocli.CommandLine(main).parseArgs();
+        assertEquals(BrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES, main.brokerConfig().maxQueuedMessages());
+        new picocli.CommandLine(main).parseArgs("--max-queued-messages", "0");
+        assertEquals(BrokerConfig.UNLIMITED, main.brokerConfig().maxQueuedMessages());
+        assertFalse(main.brokerConfig().queuedMessagesLimited());
+
+        assertEquals(ExitCodes.USAGE, run(Map.of("SWARM_BROKER_MAX_QUEUED_MESSAGES", "-1"), "--port", "70000"));
+        String e = err.toString();
+        assertTrue(e.contains("max-queued-messages=-1 must be at least 1, or 0 for no limit")
+                && e.contains("port=70000"), e);
+
+        err.getBuffer().setLength(0);
+        Path config = Files.writeString(tmp.resolve("queue.properties"), "max-queued-messages=-5\n");
+        assertEquals(ExitCodes.USAGE, run("--config", config.toString()));
+        assertTrue(err.toString().contains("max-queued-messages=-5"), err.toString());
     }
 
     @Test

@@ -56,6 +56,7 @@ public final class BrokerMetrics {
     private final Counter authenticationFailures;
     private final Counter publishesRefused;
     private final Counter subscriptionsRefused;
+    private final Counter publishesDropped;
     private final InterceptHandler interceptor = new EventCounter();
     /** Topic filters by client id; written only by Moquette's single interceptor thread, read at scrape time. */
     private final Map<String, Set<String>> subscriptions = new ConcurrentHashMap<>();
@@ -109,6 +110,7 @@ public final class BrokerMetrics {
                 .help("Topic filters refused in SUBSCRIBE packets because the client may not read them")
                 .withoutExemplars()
                 .register(registry);
+        this.publishesDropped = droppedCounter(registry);
     }
 
     /**
@@ -145,6 +147,26 @@ public final class BrokerMetrics {
     /** Refused logins counted so far. */
     public long authenticationFailures() {
         return (long) authenticationFailures.get();
+    }
+
+    /**
+     * Registers {@code swarm_broker_publish_messages_dropped_total}, shared by both limits as mosquitto's
+     * {@code $SYS/broker/publish/messages/dropped} is: QoS 0 publishes over max-queued-bytes and QoS 1/2 over
+     * max-queued-messages.
+     */
+    public static Counter droppedCounter(PrometheusRegistry registry) {
+        return Counter.builder()
+                .name("swarm_broker_publish_messages_dropped_total")
+                .help("PUBLISH messages not sent to a subscriber: QoS 0 because more than max-queued-bytes were "
+                        + "already waiting for its connection, QoS 1/2 because max-queued-messages were already "
+                        + "queued for its session (mosquitto $SYS/broker/publish/messages/dropped)")
+                .withoutExemplars()
+                .register(registry);
+    }
+
+    /** {@code swarm_broker_publish_messages_dropped_total}, for the limits that drop messages. */
+    public Counter publishesDropped() {
+        return publishesDropped;
     }
 
     /** The registry the metrics live in, for the {@code /metrics} endpoint. */

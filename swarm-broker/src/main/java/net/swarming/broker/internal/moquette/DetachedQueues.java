@@ -167,6 +167,11 @@ public final class DetachedQueues {
             return stored.isEmpty();
         }
 
+        /** Moquette's queue inside. */
+        SessionMessageQueue<EnqueuedMessage> stored() {
+            return stored;
+        }
+
         @Override
         public void closeAndPurge() {
             stored.closeAndPurge();

@@ -12,7 +12,6 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.util.ReferenceCountUtil;
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,19 +49,14 @@ public final class OutboundQueueLimit {
 
     /**
      * @param maxQueuedBytes bytes that may wait for one connection before QoS 0 publishes to it are dropped
-     * @param registry       where the dropped-messages counter is registered
+     * @param dropped        {@code swarm_broker_publish_messages_dropped_total}
      */
-    public OutboundQueueLimit(long maxQueuedBytes, PrometheusRegistry registry) {
+    public OutboundQueueLimit(long maxQueuedBytes, Counter dropped) {
         if (maxQueuedBytes < 1) {
             throw new IllegalArgumentException("maxQueuedBytes=" + maxQueuedBytes + " must be positive");
         }
         this.maxQueuedBytes = maxQueuedBytes;
-        this.dropped = Counter.builder()
-                .name("swarm_broker_publish_messages_dropped_total")
-                .help("QoS 0 PUBLISH packets not sent to a subscriber because more than max-queued-bytes were "
-                        + "already waiting for its connection (mosquitto $SYS/broker/publish/messages/dropped)")
-                .withoutExemplars()
-                .register(registry);
+        this.dropped = dropped;
     }
 
     /** For {@code ChannelHooks.install}: raises the channel's high-water mark and adds the handler. */
@@ -73,7 +67,7 @@ public final class OutboundQueueLimit {
         };
     }
 
-    /** QoS 0 publishes dropped so far, by every connection. */
+    /** Messages dropped so far, by every connection (and by the queue limit, which shares the counter). */
     public long dropped() {
         return (long) dropped.get();
     }

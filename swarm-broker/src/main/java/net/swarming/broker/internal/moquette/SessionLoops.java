@@ -106,8 +106,19 @@ final class SessionLoops {
      * @throws IllegalStateException if the loop refused it (its command queue is full)
      */
     void route(int loop, Callable<String> command) {
+        route(clientIdOn(loop), command);
+    }
+
+    /**
+     * Queues {@code command} on the loop that owns {@code clientId}'s session, after the commands already queued there;
+     * an exception it throws ends that loop's thread.
+     *
+     * @throws IllegalStateException if the loop refused it (its command queue is full)
+     */
+    void route(String clientId, Callable<String> command) {
+        int loop = loopOf(clientId);
         try {
-            Object result = route.invoke(group, clientIdOn(loop), "swarm-broker", command);
+            Object result = route.invoke(group, clientId, "swarm-broker", command);
             Method isSuccess = result.getClass().getDeclaredMethod("isSuccess");
             isSuccess.setAccessible(true);
             if (!(boolean) isSuccess.invoke(result)) {

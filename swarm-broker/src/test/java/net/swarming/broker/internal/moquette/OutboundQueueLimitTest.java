@@ -16,6 +16,7 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import net.swarming.broker.internal.metrics.BrokerMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class OutboundQueueLimitTest {
 
     @Test
     void whenMoreThanTheLimitWaits_thenQos0IsDroppedAndCountedButAcksAndQos1PassAndTheChannelStaysWritable() {
-        OutboundQueueLimit limit = new OutboundQueueLimit(LIMIT, new PrometheusRegistry());
+        OutboundQueueLimit limit = new OutboundQueueLimit(LIMIT, BrokerMetrics.droppedCounter(new PrometheusRegistry()));
         EmbeddedChannel ch = channel(limit);
 
         // Written, not flushed: the bytes wait in the channel's outbound buffer as they do for a slow reader.
@@ -78,7 +79,7 @@ class OutboundQueueLimitTest {
 
     @Test
     void whenBelowTheLimit_thenNothingIsDropped() {
-        OutboundQueueLimit limit = new OutboundQueueLimit(LIMIT, new PrometheusRegistry());
+        OutboundQueueLimit limit = new OutboundQueueLimit(LIMIT, BrokerMetrics.droppedCounter(new PrometheusRegistry()));
         EmbeddedChannel ch = channel(limit);
 
         for (int i = 0; i < 100; i++) {
