@@ -30,26 +30,17 @@ public final class Flusher implements SpoolDrain {
 
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
 
-    static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
-    /** While Elasticsearch stays down, one WARN line per this period rather than one per attempt. */
-    static final Duration OUTAGE_LOG_PERIOD = Duration.ofSeconds(30);
-
     private final Spool spool;
     private final DocumentSink sink;
     private final IndexerMetrics metrics;
     private final int bulkSize;
     private final int concurrency;
     private final ExecutorService bulkExecutor;
-    private final long maxBackoffNanos;
+    private final Outage outage;
     private final LongSupplier nanoTime;
     private final AtomicBoolean sizeFlushPending = new AtomicBoolean();
 
     private boolean prepared;
-    private long backoffNanos;
-    private long notBeforeNanos;
-    private int failedAttempts;
-    private long outageStartNanos;
-    private long lastOutageLogNanos;
     /** Documents of the current batch Elasticsearch pushed back, to send again before reading further. */
     private List<IndexDocument> retry;
     private Spool.Position batchEnd;
@@ -76,7 +67,7 @@ public final class Flusher implements SpoolDrain {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.bulkSize = bulkSize;
-        this.maxBackoffNanos = maxBackoff.toNanos();
+        this.outage = new Outage(LOG, maxBackoff, nanoTime);
         this.nanoTime = nanoTime;
     }
 
@@ -119,7 +110,7 @@ public final class Flusher implements SpoolDrain {
     public int finalFlush(Duration timeout) {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
         while (true) {
-            notBeforeNanos = 0;
+            outage.retryNow();
             try {
                 drain(false);
             } catch (Throwable t) {
@@ -130,7 +121,7 @@ public final class Flusher implements SpoolDrain {
             if (left == 0 || now >= deadline) {
                 return left;
             }
-            long pause = Math.min(Math.max(backoffNanos, INITIAL_BACKOFF.toNanos()), deadline - now);
+            long pause = Math.min(Math.max(outage.backoffNanos(), Outage.INITIAL_BACKOFF.toNanos()), deadline - now);
             try {
                 TimeUnit.NANOSECONDS.sleep(pause);
             } catch (InterruptedException e) {
@@ -141,7 +132,7 @@ public final class Flusher implements SpoolDrain {
     }
 
     private void drain(boolean fullBatchesOnly) {
-        if (nanoTime.getAsLong() < notBeforeNanos) {
+        if (outage.waiting()) {
             return;
         }
         if (!prepared) {
@@ -153,7 +144,7 @@ public final class Flusher implements SpoolDrain {
                 prepared = true;
             } catch (SinkUnavailableException | RuntimeException e) {
                 metrics.templateError();
-                failed(e, "cannot install index templates");
+                outage.failed(e, "cannot install index templates", spool.depth());
                 return;
             }
         }
@@ -175,7 +166,7 @@ public final class Flusher implements SpoolDrain {
                 } catch (IOException | RuntimeException e) {
                     spool.rewind();
                     LOG.error("cannot read the spool {}: {}", spool.directory(), e.toString());
-                    backOff();
+                    outage.backOff();
                     return;
                 }
                 if (read.documents().isEmpty()) {
@@ -195,7 +186,7 @@ public final class Flusher implements SpoolDrain {
                 metrics.requestError();
                 retry = null;
                 spool.rewind();
-                failed(e, "bulk request of " + batch.size() + " documents failed");
+                outage.failed(e, "bulk request of " + batch.size() + " documents failed", spool.depth());
                 return;
             }
             long tookNanos = nanoTime.getAsLong() - start;
@@ -211,7 +202,7 @@ public final class Flusher implements SpoolDrain {
             if (!outcome.retry().isEmpty()) {
                 // Elasticsearch pushed back on some documents (429/5xx): keep them and slow down.
                 retry = outcome.retry();
-                backOff();
+                outage.backOff();
                 return;
             }
             retry = null;
@@ -221,7 +212,7 @@ public final class Flusher implements SpoolDrain {
                 LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
                         spool.directory(), e.toString());
             }
-            recovered();
+            outage.recovered();
         }
     }
 
@@ -309,55 +300,16 @@ public final class Flusher implements SpoolDrain {
                 LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
                         spool.directory(), e.toString());
             }
-            recovered();
+            outage.recovered();
         }
         if (failure != null || pushedBack) {
             spool.rewind();
             if (failure != null) {
-                failed(failure, "bulk request failed");
+                outage.failed(failure, "bulk request failed", spool.depth());
             } else {
-                backOff();
+                outage.backOff();
             }
         }
     }
 
-    private void failed(Exception e, String what) {
-        long now = nanoTime.getAsLong();
-        failedAttempts++;
-        backOff();
-        if (!(e instanceof SinkUnavailableException)) {
-            LOG.error("unexpected failure while writing to Elasticsearch", e);
-        }
-        String cause = e instanceof SinkUnavailableException && e.getCause() != null ? e.getCause().toString()
-                : e.toString();
-        if (failedAttempts == 1) {
-            outageStartNanos = now;
-            lastOutageLogNanos = now;
-            LOG.error("Elasticsearch unavailable: {}: {}; {} documents kept in the spool, retrying in {} ms", what,
-                    cause, spool.depth(), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
-        } else if (now - lastOutageLogNanos >= OUTAGE_LOG_PERIOD.toNanos()) {
-            lastOutageLogNanos = now;
-            LOG.warn("Elasticsearch still unavailable after {} attempts ({} s): {}: {}; {} documents in the spool",
-                    failedAttempts, TimeUnit.NANOSECONDS.toSeconds(now - outageStartNanos), what, cause,
-                    spool.depth());
-        } else {
-            LOG.debug("Elasticsearch still unavailable (attempt {}): {}", failedAttempts, cause);
-        }
-    }
-
-    private void backOff() {
-        backoffNanos = backoffNanos == 0 ? INITIAL_BACKOFF.toNanos() : Math.min(backoffNanos * 2, maxBackoffNanos);
-        backoffNanos = Math.min(backoffNanos, maxBackoffNanos);
-        notBeforeNanos = nanoTime.getAsLong() + backoffNanos;
-    }
-
-    private void recovered() {
-        if (failedAttempts > 0) {
-            LOG.info("Elasticsearch reachable again after {} failed attempts ({} s)", failedAttempts,
-                    TimeUnit.NANOSECONDS.toSeconds(nanoTime.getAsLong() - outageStartNanos));
-        }
-        failedAttempts = 0;
-        backoffNanos = 0;
-        notBeforeNanos = 0;
-    }
 }

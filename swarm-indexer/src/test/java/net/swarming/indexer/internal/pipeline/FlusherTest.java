@@ -152,7 +152,7 @@ class FlusherTest {
         flusher.tick();
         assertEquals(1, sink.batches.size(), "no attempt before the backoff has passed");
 
-        now.addAndGet(Flusher.INITIAL_BACKOFF.toNanos());
+        now.addAndGet(Outage.INITIAL_BACKOFF.toNanos());
         flusher.tick();
 
         assertEquals(List.of(List.of("id-1", "id-2"), List.of("id-1", "id-2")), sink.batches);
@@ -199,7 +199,7 @@ class FlusherTest {
         flusher.tick();
         assertEquals(List.of(), sink.batches);
 
-        now.addAndGet(Flusher.INITIAL_BACKOFF.toNanos());
+        now.addAndGet(Outage.INITIAL_BACKOFF.toNanos());
         flusher.tick();
         flusher.tick();
 
@@ -229,7 +229,7 @@ class FlusherTest {
         flusher.tick();
         assertEquals(4L, spool.depth(), "nothing committed while part of the batch is pending");
 
-        now.addAndGet(Flusher.INITIAL_BACKOFF.toNanos());
+        now.addAndGet(Outage.INITIAL_BACKOFF.toNanos());
         flusher.tick();
 
         assertEquals(List.of("id-2", "id-3"), sink.batches.get(1));
@@ -297,7 +297,7 @@ class FlusherTest {
             assertEquals(5L, spool.depth(), "the batch before the failure is committed, the rest stays");
             assertEquals(1, stats().requestErrors());
 
-            now.addAndGet(Flusher.INITIAL_BACKOFF.toNanos());
+            now.addAndGet(Outage.INITIAL_BACKOFF.toNanos());
             two.tick();
 
             assertEquals(0L, spool.depth());

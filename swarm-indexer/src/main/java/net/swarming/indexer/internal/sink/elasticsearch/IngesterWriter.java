@@ -32,6 +32,7 @@ import java.util.function.LongSupplier;
 import net.swarming.indexer.internal.IndexerMetrics;
 import net.swarming.indexer.internal.document.IndexDocument;
 import net.swarming.indexer.internal.pipeline.BulkOutcome;
+import net.swarming.indexer.internal.pipeline.Outage;
 import net.swarming.indexer.internal.pipeline.SinkUnavailableException;
 import net.swarming.indexer.internal.pipeline.SpoolDrain;
 import net.swarming.indexer.internal.spool.Spool;
@@ -61,8 +62,6 @@ public final class IngesterWriter implements SpoolDrain {
     private static final Logger LOG = LoggerFactory.getLogger(IngesterWriter.class);
 
     public static final String COMPLETION_THREAD = "swarm-indexer-es-completion";
-    static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
-    static final Duration OUTAGE_LOG_PERIOD = Duration.ofSeconds(30);
     /**
      * Batches read per turn of the flush thread. While intake keeps the spool ahead, a drain that read until the spool
      * ran dry would hold back every answer (the ingester queues its listener calls on this thread) for as long as
@@ -101,7 +100,7 @@ public final class IngesterWriter implements SpoolDrain {
     private final ElasticsearchSink sink;
     private final IndexerMetrics metrics;
     private final int bulkSize;
-    private final long maxBackoffNanos;
+    private final Outage outage;
     private final LongSupplier nanoTime;
     private final Runnable wakeUp;
     private final ExecutorService completion;
@@ -121,11 +120,6 @@ public final class IngesterWriter implements SpoolDrain {
     private boolean prepared;
     /** A periodic drain yielded after {@link #MAX_BATCHES_PER_DRAIN}: the next turn also sends the partial tail. */
     private boolean resumeWithPartial;
-    private long backoffNanos;
-    private long notBeforeNanos;
-    private int failedAttempts;
-    private long outageStartNanos;
-    private long lastOutageLogNanos;
 
     /**
      * @param flushExecutor the indexer's flush executor: runs the ingester's interval flush too, so it never races a drain
@@ -138,7 +132,7 @@ public final class IngesterWriter implements SpoolDrain {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.bulkSize = bulkSize;
-        this.maxBackoffNanos = maxBackoff.toNanos();
+        this.outage = new Outage(LOG, maxBackoff, nanoTime);
         this.nanoTime = nanoTime;
         this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
         this.completion = Executors.newSingleThreadExecutor(r -> {
@@ -201,7 +195,7 @@ public final class IngesterWriter implements SpoolDrain {
     public int finalFlush(Duration timeout) {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
         while (true) {
-            notBeforeNanos = 0;
+            outage.retryNow();
             try {
                 drain(false, false);
             } catch (Throwable t) {
@@ -243,9 +237,9 @@ public final class IngesterWriter implements SpoolDrain {
         failure.set(null);
         if (failed instanceof PushedBack) {
             LOG.warn("{}; they will be sent again", failed.getMessage());
-            backOff();
+            outage.backOff();
         } else {
-            failed(failed, "bulk request failed");
+            outage.failed(failed, "bulk request failed", spool.depth());
         }
         return false;
     }
@@ -271,7 +265,7 @@ public final class IngesterWriter implements SpoolDrain {
             LOG.error("cannot record progress in the spool {}: {}; documents may be sent again after a restart",
                     spool.directory(), e.toString());
         }
-        recovered();
+        outage.recovered();
     }
 
     private void drain(boolean fullBatchesOnly) {
@@ -280,7 +274,7 @@ public final class IngesterWriter implements SpoolDrain {
 
     /** @param mayYield whether to hand the thread over after {@link #MAX_BATCHES_PER_DRAIN} (not in the final flush) */
     private void drain(boolean fullBatchesOnly, boolean mayYield) {
-        if (!settle() || nanoTime.getAsLong() < notBeforeNanos) {
+        if (!settle() || outage.waiting()) {
             return;
         }
         if (!prepared) {
@@ -292,7 +286,7 @@ public final class IngesterWriter implements SpoolDrain {
                 prepared = true;
             } catch (SinkUnavailableException | RuntimeException e) {
                 metrics.templateError();
-                failed(e, "cannot install index templates");
+                outage.failed(e, "cannot install index templates", spool.depth());
                 return;
             }
         }
@@ -424,44 +418,6 @@ public final class IngesterWriter implements SpoolDrain {
         }
     }
 
-    private void failed(Exception e, String what) {
-        long now = nanoTime.getAsLong();
-        failedAttempts++;
-        backOff();
-        String cause = e instanceof SinkUnavailableException && e.getCause() != null ? e.getCause().toString()
-                : e.toString();
-        if (!(e instanceof SinkUnavailableException)) {
-            LOG.error("unexpected failure while writing to Elasticsearch", e);
-        }
-        if (failedAttempts == 1) {
-            outageStartNanos = now;
-            lastOutageLogNanos = now;
-            LOG.error("Elasticsearch unavailable: {}: {}; {} documents kept in the spool, retrying in {} ms", what,
-                    cause, spool.depth(), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
-        } else if (now - lastOutageLogNanos >= OUTAGE_LOG_PERIOD.toNanos()) {
-            lastOutageLogNanos = now;
-            LOG.warn("Elasticsearch still unavailable after {} attempts ({} s): {}: {}; {} documents in the spool",
-                    failedAttempts, TimeUnit.NANOSECONDS.toSeconds(now - outageStartNanos), what, cause,
-                    spool.depth());
-        } else {
-            LOG.debug("Elasticsearch still unavailable (attempt {}): {}", failedAttempts, cause);
-        }
-    }
-
-    private void backOff() {
-        backoffNanos = backoffNanos == 0 ? INITIAL_BACKOFF.toNanos() : Math.min(backoffNanos * 2, maxBackoffNanos);
-        notBeforeNanos = nanoTime.getAsLong() + backoffNanos;
-    }
-
-    private void recovered() {
-        if (failedAttempts > 0) {
-            LOG.info("Elasticsearch reachable again after {} failed attempts ({} s)", failedAttempts,
-                    TimeUnit.NANOSECONDS.toSeconds(nanoTime.getAsLong() - outageStartNanos));
-        }
-        failedAttempts = 0;
-        backoffNanos = 0;
-        notBeforeNanos = 0;
-    }
 
     /** Closes the ingester (after the final flush nothing is pending) and the completion thread; idempotent. */
     @Override
