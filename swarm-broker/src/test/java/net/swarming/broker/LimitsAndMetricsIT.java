@@ -4,21 +4,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -229,14 +222,6 @@ class LimitsAndMetricsIT {
 
     /** The value of {@code name} in a real scrape of {@code /metrics}. */
     private double gauge(String name) throws IOException, InterruptedException {
-        HttpRequest scrape = HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + broker.metricsPort() + "/metrics")).build();
-        String body = HttpClient.newHttpClient().send(scrape, HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(body);
-        if (!m.find()) {
-            throw new AssertionError(name + " not in the scrape: "
-                    + Arrays.toString(body.lines().filter(l -> l.startsWith("swarm_")).toArray()));
-        }
-        return Double.parseDouble(m.group(1));
+        return MetricsScrape.value(broker, name);
     }
 }

@@ -72,4 +72,15 @@ public final class Mosquitto {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to a client process, as an operator's {@code kill} would. */
+    public static void signal(Process p, String signal) {
+        try {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +16,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
@@ -52,7 +46,7 @@ class OutboundLimitIT {
     @AfterEach
     void stop() {
         for (Process p : processes) {
-            signal(p, "CONT");
+            Mosquitto.signal(p, "CONT");
             p.destroyForcibly();
         }
         if (broker != null) {
@@ -73,14 +67,14 @@ class OutboundLimitIT {
         Path slowOut = subscriber("slow", 0);
         Path healthyOut = subscriber("healthy", 1);
         Process slow = processes.get(0);
-        signal(slow, "STOP");
+        Mosquitto.signal(slow, "STOP");
 
         Process pub = publish("agent-1", 1);
         assertTrue(pub.waitFor(120, TimeUnit.SECONDS), "the publisher's window stalled");
         assertEquals(0, pub.exitValue());
         await().atMost(Duration.ofSeconds(60)).until(() -> lines(healthyOut) == MESSAGES);
 
-        signal(slow, "CONT");
+        Mosquitto.signal(slow, "CONT");
         // Each message to the stopped subscriber is either delivered once it reads again, or dropped and counted.
         await().atMost(Duration.ofSeconds(60)).until(() -> lines(slowOut) + dropped() == MESSAGES);
 
@@ -99,12 +93,12 @@ class OutboundLimitIT {
         start(64 * 1024);
         Path stoppedOut = subscriber("stopped", 1);
         Process stopped = processes.get(0);
-        signal(stopped, "STOP");
+        Mosquitto.signal(stopped, "STOP");
 
         Process pub = publish("agent-1", 1);
         assertTrue(pub.waitFor(120, TimeUnit.SECONDS), "the publisher's window stalled");
         assertEquals(0, pub.exitValue());
-        signal(stopped, "CONT");
+        Mosquitto.signal(stopped, "CONT");
 
         await().atMost(Duration.ofSeconds(90)).until(() -> lines(stoppedOut) == MESSAGES);
         assertEquals(0, dropped());
@@ -191,16 +185,6 @@ class OutboundLimitIT {
         }
     }
 
-    private static void signal(Process p, String signal) {
-        try {
-            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** The largest buffer the kernel may give a TCP socket in this direction ({@code /proc/sys/net/ipv4/…}). */
     private static long kernelLimit(String name) throws IOException {
         // Files.readString trusts the size /proc reports and returns a truncated value; reading lines does not.
@@ -215,13 +199,6 @@ class OutboundLimitIT {
 
     /** The value of {@code name} in a real scrape of {@code /metrics}. */
     private double counter(String name) throws IOException, InterruptedException {
-        HttpRequest scrape = HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + broker.metricsPort() + "/metrics")).build();
-        String body = HttpClient.newHttpClient().send(scrape, HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(body);
-        if (!m.find()) {
-            throw new AssertionError(name + " not in the scrape");
-        }
-        return Double.parseDouble(m.group(1));
+        return MetricsScrape.value(broker, name);
     }
 }

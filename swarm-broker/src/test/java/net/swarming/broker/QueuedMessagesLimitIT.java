@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -50,7 +45,7 @@ class QueuedMessagesLimitIT {
     @AfterEach
     void stop() {
         for (Process p : processes) {
-            signal(p, "CONT");
+            Mosquitto.signal(p, "CONT");
             p.destroyForcibly();
         }
         if (broker != null) {
@@ -69,7 +64,7 @@ class QueuedMessagesLimitIT {
         start(LIMIT);
         Path out = subscriber("slow");
         Process slow = processes.get(0);
-        signal(slow, "STOP");
+        Mosquitto.signal(slow, "STOP");
 
         int n = 3_000;
         Process pub = publish("agent-1", 0, n);
@@ -77,7 +72,7 @@ class QueuedMessagesLimitIT {
         assertEquals(0, pub.exitValue(), "every publish acknowledged");
         await().atMost(Duration.ofSeconds(30)).until(() -> dropped() == n - WINDOW - LIMIT);
 
-        signal(slow, "CONT");
+        Mosquitto.signal(slow, "CONT");
         await().atMost(Duration.ofSeconds(60)).until(() -> distinct(out) == WINDOW + LIMIT);
         Thread.sleep(1_000);
         assertEquals(WINDOW + LIMIT, distinct(out), "the window, then the queued messages, nothing more");
@@ -98,7 +93,7 @@ class QueuedMessagesLimitIT {
         start(LIMIT);
         Path out = subscriber("slow2", 2);
         Process slow = processes.get(0);
-        signal(slow, "STOP");
+        Mosquitto.signal(slow, "STOP");
 
         int n = 1_000;
         Process pub = publish("agent-1", 0, n, 2);
@@ -106,7 +101,7 @@ class QueuedMessagesLimitIT {
         assertEquals(0, pub.exitValue(), "every publish completed");
         await().atMost(Duration.ofSeconds(30)).until(() -> dropped() == n - WINDOW - LIMIT);
 
-        signal(slow, "CONT");
+        Mosquitto.signal(slow, "CONT");
         await().atMost(Duration.ofSeconds(60)).until(() -> distinct(out) == WINDOW + LIMIT);
         Thread.sleep(1_000);
         assertEquals(IntStream.range(0, WINDOW + LIMIT).mapToObj(QueuedMessagesLimitIT::message)
@@ -147,13 +142,13 @@ class QueuedMessagesLimitIT {
         start(BrokerConfig.UNLIMITED);
         Path out = subscriber("slow");
         Process slow = processes.get(0);
-        signal(slow, "STOP");
+        Mosquitto.signal(slow, "STOP");
 
         int n = 1_000;
         Process pub = publish("agent-1", 0, n);
         assertTrue(pub.waitFor(120, TimeUnit.SECONDS), "the publisher's window stalled");
         assertEquals(0, pub.exitValue());
-        signal(slow, "CONT");
+        Mosquitto.signal(slow, "CONT");
         await().atMost(Duration.ofSeconds(60)).until(() -> distinct(out) == n);
         assertEquals(0, dropped());
     }
@@ -224,16 +219,6 @@ class QueuedMessagesLimitIT {
         return output.lines().filter(l -> MESSAGE.matcher(l).matches()).collect(Collectors.toSet());
     }
 
-    private static void signal(Process p, String signal) {
-        try {
-            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** {@code swarm_broker_publish_messages_dropped_total}, from a real scrape of {@code /metrics}. */
     private long dropped() throws IOException, InterruptedException {
         return (long) metric("swarm_broker_publish_messages_dropped_total");
@@ -241,13 +226,6 @@ class QueuedMessagesLimitIT {
 
     /** The value of {@code name} in a real scrape of {@code /metrics}. */
     private double metric(String name) throws IOException, InterruptedException {
-        HttpRequest scrape = HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + broker.metricsPort() + "/metrics")).build();
-        String body = HttpClient.newHttpClient().send(scrape, HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(body);
-        if (!m.find()) {
-            throw new AssertionError(name + " not in the scrape");
-        }
-        return Double.parseDouble(m.group(1));
+        return MetricsScrape.value(broker, name);
     }
 }
