@@ -28,6 +28,7 @@ import java.util.Set;
  * @param will the last will, or null for none
  * @param subscriptions re-established on every successful connect; may be empty
  * @param manualAcks when true, QoS 1 messages are acknowledged to the broker only by {@link MqttLink#ack}
+ * @param security user name, password and CA file; {@link MqttSecurity#NONE} for anonymous with the JVM's trust store
  */
 public record MqttLinkConfig(
         List<BrokerAddress> brokers,
@@ -41,7 +42,8 @@ public record MqttLinkConfig(
         Duration backoffMax,
         Will will,
         List<Subscription> subscriptions,
-        boolean manualAcks) {
+        boolean manualAcks,
+        MqttSecurity security) {
 
     public static final boolean DEFAULT_SHUFFLE = true;
     /**
@@ -90,6 +92,9 @@ public record MqttLinkConfig(
             problems.add("backoffMax: " + backoffMax + " is shorter than backoffInitial " + backoffInitial
                     + "; make it at least as long");
         }
+        if (security == null) {
+            problems.add("security: missing; use MqttSecurity.NONE for anonymous");
+        }
         subscriptions = copyWithoutNulls(subscriptions, "subscriptions", problems);
         Set<String> filters = new HashSet<>();
         for (Subscription s : subscriptions) {
@@ -125,7 +130,8 @@ public record MqttLinkConfig(
                 .backoffMax(backoffMax)
                 .will(will)
                 .subscriptions(subscriptions)
-                .manualAcks(manualAcks);
+                .manualAcks(manualAcks)
+                .security(security);
     }
 
     private static <T> List<T> copyWithoutNulls(Collection<T> in, String key, List<String> problems) {
@@ -177,6 +183,7 @@ public record MqttLinkConfig(
         private Will will;
         private final List<Subscription> subscriptions = new ArrayList<>();
         private boolean manualAcks = DEFAULT_MANUAL_ACKS;
+        private MqttSecurity security = MqttSecurity.NONE;
 
         private Builder() {
         }
@@ -273,11 +280,16 @@ public record MqttLinkConfig(
             return this;
         }
 
+        public Builder security(MqttSecurity value) {
+            security = value;
+            return this;
+        }
+
         /** @throws IllegalArgumentException listing every problem */
         public MqttLinkConfig build() {
             return new MqttLinkConfig(brokers, shuffle, clientId != null ? clientId : MqttLink.defaultClientId("swarm"),
                     cleanSession, keepAlive, maxInflight, connectTimeout, backoffInitial, backoffMax, will,
-                    subscriptions, manualAcks);
+                    subscriptions, manualAcks, security);
         }
     }
 }
