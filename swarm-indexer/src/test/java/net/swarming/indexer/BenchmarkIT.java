@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import net.swarming.common.cli.ExitCodes;
+import net.swarming.testkit.CpuAffinity;
 import net.swarming.testkit.ElasticsearchExtension;
 import net.swarming.testkit.ElasticsearchNode;
 import net.swarming.testkit.MosquittoBroker;
@@ -30,6 +31,8 @@ class BenchmarkIT {
     @Test
     void whenBenchmarkRuns_thenBothRatesRatioAndLagReported(MosquittoBroker broker, ElasticsearchNode es)
             throws Exception {
+        // Optional: this JVM (benchmark, indexer, raw loop) on other CPUs than Elasticsearch (swarm.test.elasticsearch.cpus).
+        CpuAffinity.pinThisJvm("swarm.benchmark.cpus");
         int n = Integer.getInteger("swarm.benchmark.results", 5_000);
         int lag = Integer.getInteger("swarm.benchmark.lag-results", 1_000);
         int rounds = Integer.getInteger("swarm.benchmark.rounds", 1);

@@ -87,6 +87,8 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
   private Process userTool;
   private final ShutdownHooks.Registration hook;
   private Process process;
+  /** System property: CPUs to pin the node to (taskset syntax), for benchmarks; unset means no pinning. */
+  public static final String CPUS_PROPERTY = "swarm.test.elasticsearch.cpus";
   private boolean closed;
 
   private LocalElasticsearch(Builder b, Path installDir, Path nodeDir) {
@@ -444,7 +446,8 @@ public final class LocalElasticsearch implements ElasticsearchNode, AutoCloseabl
     }
     long t0 = System.nanoTime();
     List<String> command =
-        Watchdog.wrap(UnprivilegedUser.get().wrap(List.of(installDir.resolve("bin/elasticsearch").toString())));
+        CpuAffinity.wrap(CPUS_PROPERTY,
+            Watchdog.wrap(UnprivilegedUser.get().wrap(List.of(installDir.resolve("bin/elasticsearch").toString()))));
     ProcessBuilder builder = new ProcessBuilder(command)
         .directory(installDir.toFile())
         .redirectErrorStream(true)

@@ -47,6 +47,8 @@ public final class MosquittoBroker implements MqttBrokerHandle {
   private final ShutdownHooks.Registration hook;
   private int port;
   private Process process;
+  /** System property: CPUs to pin mosquitto to (taskset syntax), for benchmarks; unset means no pinning. */
+  public static final String CPUS_PROPERTY = "swarm.test.mosquitto.cpus";
   private boolean closed;
 
   private MosquittoBroker(Path binary, MosquittoOptions options, Path dir) {
@@ -153,7 +155,8 @@ public final class MosquittoBroker implements MqttBrokerHandle {
     }
     long t0 = System.nanoTime();
     try {
-      process = new ProcessBuilder(Watchdog.wrap(List.of(binary.toString(), "-c", configFile.toString())))
+      process = new ProcessBuilder(CpuAffinity.wrap(CPUS_PROPERTY,
+          Watchdog.wrap(List.of(binary.toString(), "-c", configFile.toString()))))
           .directory(dir.toFile())
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(consoleFile.toFile()))

@@ -4,6 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,9 +67,14 @@ public final class BrokerBench implements Callable<Integer> {
     Path report;
 
     /** One measured run. */
-    record Run(String broker, int qos, long sent, long delivered, double seconds, long dropped) {
+    record Run(String broker, int qos, long sent, long delivered, double seconds, long dropped, double cpuSeconds) {
         double rate() {
             return delivered / seconds;
+        }
+
+        /** The broker's CPU time per delivered message, µs. */
+        double cpuMicrosPerMessage() {
+            return cpuSeconds * 1e6 / Math.max(1, delivered);
         }
     }
 
@@ -89,7 +97,9 @@ public final class BrokerBench implements Callable<Integer> {
                 .withDataDir(work.resolve("data")).withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF)
                 .withMaxInflightMessages(maxInflightMessages).withMaxQueuedBytes(maxQueuedBytes))) {
             // Warm-up: JIT and store, not reported.
-            measure("warm-up", swarm.port(), 1, lines, work);
+            for (int qos : qosLevels) {
+                measure("warm-up", swarm.port(), qos, lines, work);
+            }
             Process mosquitto = startMosquitto(work);
             int mqPort = this.mosquittoPort;
             try {
@@ -97,10 +107,12 @@ public final class BrokerBench implements Callable<Integer> {
                     for (String broker : List.of("swarm-broker", "mosquitto")) {
                         int port = broker.equals("mosquitto") ? mqPort : swarm.port();
                         long droppedBefore = dropped(swarm);
+                        double cpuBefore = brokerCpuSeconds(broker, mosquitto);
                         Run measured = measure(broker, port, qos, lines, work);
-                        Run run = broker.equals("mosquitto") ? measured : new Run(measured.broker(), qos,
-                                measured.sent(), measured.delivered(), measured.seconds(),
-                                dropped(swarm) - droppedBefore);
+                        double cpu = brokerCpuSeconds(broker, mosquitto) - cpuBefore;
+                        Run run = new Run(measured.broker(), qos, measured.sent(), measured.delivered(),
+                                measured.seconds(), broker.equals("mosquitto") ? -1 : dropped(swarm) - droppedBefore,
+                                cpu);
                         runs.add(run);
                         out.printf(Locale.ROOT, "%s QoS %d: %d/%d delivered in %.2f s = %.0f msg/s%n", broker, qos,
                                 run.delivered(), run.sent(), run.seconds(), run.rate());
@@ -197,7 +209,7 @@ public final class BrokerBench implements Callable<Integer> {
         sub.destroy();
         sub.waitFor(10, TimeUnit.SECONDS);
         reader.join(10_000);
-        return new Run(broker, qos, expected, Math.min(received.get(), expected), (end - t0) / 1e9, -1);
+        return new Run(broker, qos, expected, Math.min(received.get(), expected), (end - t0) / 1e9, -1, Double.NaN);
     }
 
     /** swarm-broker's {@code swarm_broker_publish_messages_dropped_total} now. */
@@ -223,16 +235,41 @@ public final class BrokerBench implements Callable<Integer> {
                 .append(payloadBytes).append("-byte payloads, one mosquitto_sub on ping/+ (same QoS), loopback; ")
                 .append("load average ").append(loadAverage()).append("; swarm-broker in-flight window ")
                 .append(maxInflightMessages).append(", max queued bytes ").append(maxQueuedBytes).append(".\n\n");
-        b.append("| QoS | broker | delivered / sent | dropped (counted) | seconds | msg/s delivered | ratio to mosquitto |\n");
-        b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+        b.append("| QoS | broker | delivered / sent | dropped (counted) | seconds | msg/s delivered | ratio to mosquitto "
+                + "| broker CPU µs/msg | CPU ratio to mosquitto |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Run r : runs) {
-            double mosquittoRate = runs.stream().filter(o -> o.qos() == r.qos() && o.broker().equals("mosquitto"))
-                    .mapToDouble(Run::rate).findFirst().orElse(Double.NaN);
-            b.append(String.format(Locale.ROOT, "| %d | %s | %,d / %,d | %s | %.2f | %,.0f | %.2f |%n", r.qos(),
-                    r.broker(), r.delivered(), r.sent(), r.dropped() < 0 ? "—" : String.format(Locale.ROOT, "%,d",
-                            r.dropped()), r.seconds(), r.rate(), r.rate() / mosquittoRate));
+            Run mosquitto = runs.stream().filter(o -> o.qos() == r.qos() && o.broker().equals("mosquitto"))
+                    .findFirst().orElse(null);
+            double mosquittoRate = mosquitto == null ? Double.NaN : mosquitto.rate();
+            double mosquittoCpu = mosquitto == null ? Double.NaN : mosquitto.cpuMicrosPerMessage();
+            b.append(String.format(Locale.ROOT, "| %d | %s | %,d / %,d | %s | %.2f | %,.0f | %.2f | %.1f | %.1f |%n",
+                    r.qos(), r.broker(), r.delivered(), r.sent(), r.dropped() < 0 ? "—"
+                            : String.format(Locale.ROOT, "%,d", r.dropped()), r.seconds(), r.rate(),
+                    r.rate() / mosquittoRate, r.cpuMicrosPerMessage(), r.cpuMicrosPerMessage() / mosquittoCpu));
         }
+        b.append("\nBroker CPU: for swarm-broker the CPU time of every thread of this JVM except the benchmark's own ")
+                .append("(main, the subscriber's reader), for mosquitto its process's user + system time ")
+                .append("(/proc, 10 ms ticks), from before the subscriber connects until the last delivery.\n");
         return b.toString();
+    }
+
+    /** CPU seconds used so far by the broker under test (see the report's note). */
+    private static double brokerCpuSeconds(String broker, Process mosquitto) throws IOException {
+        if (broker.equals("mosquitto")) {
+            String stat = Files.readString(Path.of("/proc", Long.toString(mosquitto.pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // Fields 14 and 15 of stat (utime, stime), counted from the state field (3); USER_HZ is 100 on Linux.
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long nanos = 0;
+        for (ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (t != null && !t.getThreadName().equals("main") && !t.getThreadName().equals("bench-sub-reader")) {
+                nanos += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return nanos / 1e9;
     }
 
     private static String loadAverage() {
