@@ -23,6 +23,7 @@ import net.swarming.broker.internal.metrics.BrokerMetrics;
 import net.swarming.broker.internal.moquette.ChannelHooks;
 import net.swarming.broker.internal.moquette.ConnectGate;
 import net.swarming.broker.internal.moquette.DetachedQueues;
+import net.swarming.broker.internal.moquette.MatchCache;
 import net.swarming.broker.internal.moquette.Qos0Relay;
 import net.swarming.broker.internal.moquette.FailedStartCleanup;
 import net.swarming.broker.internal.moquette.InflightWindow;
@@ -184,7 +185,8 @@ public final class SwarmBroker implements AutoCloseable {
             server.startServer(moquette,
                     List.of(metrics.interceptor(), loopWatch), null, security.authenticator(), authorization);
             RetainedDeliveries retained = RetainedDeliveries.install(server);
-            ChannelHooks.install(server, channelHooks(server, flowHooks, metrics, retained, authorization));
+            MatchCache matches = MatchCache.install(server);
+            ChannelHooks.install(server, channelHooks(server, matches, flowHooks, metrics, retained, authorization));
             DetachedQueues.install(server, retained::copied);
             if (queueLimit != null) {
                 // After DetachedQueues: a dropped message is never copied.
@@ -201,7 +203,7 @@ public final class SwarmBroker implements AutoCloseable {
     }
 
     /** Our handlers on every MQTT connection, where Moquette 0.17 itself falls short (see ChannelHooks). */
-    private static List<Consumer<ChannelPipeline>> channelHooks(Server server,
+    private static List<Consumer<ChannelPipeline>> channelHooks(Server server, MatchCache matches,
                                                                 List<Consumer<ChannelPipeline>> flowHooks,
                                                                 BrokerMetrics metrics, RetainedDeliveries retained,
                                                                 IAuthorizatorPolicy authorization) {
@@ -209,7 +211,7 @@ public final class SwarmBroker implements AutoCloseable {
         hooks.add(metrics.traffic().hook());
         hooks.add(retained.hook());
         hooks.add(RefusedPublishes.hook(authorization));
-        hooks.add(Qos0Relay.hook(server, authorization));
+        hooks.add(Qos0Relay.hook(server, matches, authorization));
         return hooks;
     }
 

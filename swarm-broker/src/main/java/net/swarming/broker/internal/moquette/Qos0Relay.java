@@ -3,7 +3,6 @@ package net.swarming.broker.internal.moquette;
 import io.moquette.broker.NettyUtils;
 import io.moquette.broker.Server;
 import io.moquette.broker.security.IAuthorizatorPolicy;
-import io.moquette.broker.subscriptions.ISubscriptionsDirectory;
 import io.moquette.broker.subscriptions.Subscription;
 import io.moquette.broker.subscriptions.Topic;
 import io.netty.buffer.ByteBuf;
@@ -66,9 +65,9 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
      *
      * @throws IllegalStateException if this is not Moquette 0.17
      */
-    public static Consumer<ChannelPipeline> hook(Server server, IAuthorizatorPolicy policy) {
+    public static Consumer<ChannelPipeline> hook(Server server, MatchCache matches, IAuthorizatorPolicy policy) {
         Objects.requireNonNull(policy, "policy");
-        Routes routes = Routes.of(server);
+        Routes routes = Routes.of(server, matches);
         return pipeline -> pipeline.addBefore(ChannelHooks.HANDLER, NAME, new Qos0Relay(routes, policy));
     }
 
@@ -78,9 +77,12 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
                 && !publish.fixedHeader().isRetain() && publish.decoderResult().isSuccess()) {
             String clientId = NettyUtils.clientID(ctx.channel());
             Object connection = ctx.channel().attr(CONNECTION).get();
-            Topic topic = new Topic(publish.variableHeader().topicName());
-            // Not bound (yet, or any more) or an invalid topic: Moquette decides, as it always did.
-            if (clientId != null && connection != null && topic.isValid() && routes.isBound(clientId, connection)) {
+            String name = publish.variableHeader().topicName();
+            Topic topic = new Topic(name);
+            // Not bound (yet, or any more) or an invalid topic: Moquette decides, as it always did. A topic with a
+            // kept answer was valid when it was matched (Moquette matches only valid topics), so it is not parsed.
+            if (clientId != null && connection != null && (routes.hasAnswer(name) || topic.isValid())
+                    && routes.isBound(clientId, connection)) {
                 try {
                     String user = NettyUtils.userName(ctx.channel());
                     if (policy.canWrite(topic, user, clientId)) {
@@ -101,14 +103,14 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
     /** Moquette 0.17's subscription tree, session registry and send method, reached once at start. */
     static final class Routes {
 
-        private final ISubscriptionsDirectory subscriptions;
+        private final MatchCache subscriptions;
         private final Object registry;
         private final MethodHandle retrieve;
         private final MethodHandle connected;
         private final MethodHandle connectionOf;
         private final MethodHandle sendQos0;
 
-        private Routes(ISubscriptionsDirectory subscriptions, Object registry, MethodHandle retrieve,
+        private Routes(MatchCache subscriptions, Object registry, MethodHandle retrieve,
                        MethodHandle connected, MethodHandle connectionOf, MethodHandle sendQos0) {
             this.subscriptions = subscriptions;
             this.registry = registry;
@@ -118,13 +120,8 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
             this.sendQos0 = sendQos0;
         }
 
-        static Routes of(Server server) {
-            Object postOffice = ChannelHooks.read(server, "dispatcher");
+        static Routes of(Server server, MatchCache directory) {
             Object registry = ChannelHooks.read(server, "sessions");
-            if (!(ChannelHooks.read(postOffice, "subscriptions") instanceof ISubscriptionsDirectory directory)) {
-                throw new IllegalStateException("Moquette " + Server.MOQUETTE_VERSION
-                        + " has no subscription directory where 0.17 has it: swarm-broker needs Moquette 0.17");
-            }
             try {
                 Class<?> sessionType = Class.forName("io.moquette.broker.Session");
                 Class<?> connectionType = Class.forName("io.moquette.broker.MQTTConnection");
@@ -150,6 +147,10 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
                 throw new IllegalStateException("Moquette " + Server.MOQUETTE_VERSION + " lacks the session methods "
                         + "swarm-broker's QoS 0 relay calls: it needs Moquette 0.17", e);
             }
+        }
+
+        boolean hasAnswer(String topicName) {
+            return subscriptions.cached(topicName) != null;
         }
 
         /** Whether {@code connection} is the one Moquette's session of {@code clientId} is bound to (not taken over). */

@@ -74,7 +74,7 @@ class Qos0RelayIT {
         IConfig config = new MemoryConfig(MoquetteProperties.of("127.0.0.1", port, tmp.resolve("data"), 1 << 20, true));
         server = new Server();
         server.startServer(config, List.of(), null, null, POLICY);
-        ChannelHooks.install(server, List.of(Qos0Relay.hook(server, POLICY),
+        ChannelHooks.install(server, List.of(Qos0Relay.hook(server, MatchCache.install(server), POLICY),
                 pipeline -> pipeline.addBefore(ChannelHooks.HANDLER, "behind-relay", new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
