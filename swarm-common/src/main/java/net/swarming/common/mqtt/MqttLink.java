@@ -549,8 +549,8 @@ public final class MqttLink implements AutoCloseable {
             scheduleAttempt(delay);
             return;
         }
-        log.warn("connect to {} failed (attempt {}): {}; next: {} in {} ms", broker, attemptNo, describe(e),
-                order.get(brokerIndex), delay.toMillis());
+        log.warn("connect to {} failed (attempt {}): {}{}; next: {} in {} ms", broker, attemptNo, describe(e),
+                broker.isTls() ? tlsHint(broker, e) : "", order.get(brokerIndex), delay.toMillis());
         setState(LinkState.DISCONNECTED);
         scheduleAttempt(delay);
     }
@@ -759,6 +759,25 @@ public final class MqttLink implements AutoCloseable {
                     "not authorized (CONNACK 5) with " + who + "; " + fix;
             default -> null;
         };
+    }
+
+    /** What to fix when a TLS handshake failed on the broker's certificate; empty for other failures. */
+    private String tlsHint(BrokerAddress broker, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (t instanceof java.security.cert.CertPathBuilderException
+                    || message.contains("unable to find valid certification path")) {
+                return config.security().caFile() != null
+                        ? " (the broker's certificate is not signed by a CA in --mqtt-ca " + config.security().caFile()
+                                + ")"
+                        : " (the broker's certificate is not signed by a CA the JVM trusts; give its CA with --mqtt-ca)";
+            }
+            if (message.contains("No subject alternative") || message.contains("No name matching")) {
+                return " (the broker's certificate does not name " + broker.host()
+                        + "; connect with a host name or address it lists)";
+            }
+        }
+        return "";
     }
 
     private static String describe(Throwable e) {
