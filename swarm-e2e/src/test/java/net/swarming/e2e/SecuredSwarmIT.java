@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -74,8 +73,7 @@ class SecuredSwarmIT {
     private Authority ca;
     private SwarmBroker queen;
     private String queenTls;
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-    private final List<Process> processes = new ArrayList<>();
+    private final TestResources resources = new TestResources();
     private final ListAppender<ILoggingEvent> linkLogs = new ListAppender<>();
 
     @BeforeEach
@@ -91,7 +89,7 @@ class SecuredSwarmIT {
                 .withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF)
                 .withTls(TlsListener.pem("127.0.0.1", 0, server.certificate(), server.key()))
                 .withPasswordFile(passwords));
-        cleanup.add(queen);
+        resources.add(queen);
         queenTls = "ssl://127.0.0.1:" + queen.tlsPort();
         linkLogs.start();
         ((Logger) LoggerFactory.getLogger(MqttLink.class)).addAppender(linkLogs);
@@ -100,14 +98,7 @@ class SecuredSwarmIT {
     @AfterEach
     void tearDown() {
         ((Logger) LoggerFactory.getLogger(MqttLink.class)).detachAppender(linkLogs);
-        processes.forEach(Process::destroyForcibly);
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            try {
-                cleanup.get(i).close();
-            } catch (Exception e) {
-                // best effort: the next resource must still be closed
-            }
-        }
+        resources.closeAll();
     }
 
     @Test
@@ -134,12 +125,12 @@ class SecuredSwarmIT {
                 .metricsPort(IndexerConfig.METRICS_DISABLED)
                 .mqttSecurity(new MqttSecurity(INDEXER, INDEXER_PW, ca.certificate()))
                 .build(), Clock.systemUTC());
-        cleanup.add(indexer);
+        resources.add(indexer);
 
         Path passwordFile = Files.writeString(tmp.resolve("agent-password"), AGENT_PW + "\n");
         Path agentLog = tmp.resolve("agent.log");
-        startAgent(agentLog, "--name", agentName, "--mqtt-username", AGENT, "--mqtt-password-file",
-                passwordFile.toString(), "--mqtt-ca", ca.certificate().toString(), queenTls);
+        resources.startAgent(agentLog, tmp.resolve("spool"), List.of("--name", agentName, "--mqtt-username", AGENT, "--mqtt-password-file",
+                passwordFile.toString(), "--mqtt-ca", ca.certificate().toString(), queenTls));
 
         await("results of the agent in Elasticsearch").atMost(Duration.ofSeconds(45))
                 .pollInterval(Duration.ofMillis(500))
@@ -194,19 +185,8 @@ class SecuredSwarmIT {
                 .subscribe(Topics.WATCH, 1)
                 .security(new MqttSecurity(user, password, ca.certificate()))
                 .build(), handler, Clock.systemUTC());
-        cleanup.add(link);
+        resources.add(link);
         link.start();
         return link;
-    }
-
-    private void startAgent(Path log, String... args) throws Exception {
-        Path jar = Path.of(System.getProperty("swarm.agent.jar", "../swarm-agent/target/swarm-agent.jar"));
-        assertTrue(Files.isRegularFile(jar), "the agent jar is built before integration tests: " + jar.toAbsolutePath());
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m", "-jar", jar.toString(),
-                "--step", "1s", "--pings", "3", "--ping-interval", "100ms", "--timeout", "500ms",
-                "--metrics-port", "-1", "--spool-dir", tmp.resolve("spool").toString()));
-        cmd.addAll(List.of(args));
-        processes.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
     }
 }
