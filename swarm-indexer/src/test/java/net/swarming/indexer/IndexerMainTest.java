@@ -130,6 +130,17 @@ class IndexerMainTest {
     }
 
     @Test
+    void whenTheConfigFileGivesMqttKeys_thenTheWatchCommandReadsThemToo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("indexer.properties");
+        Files.writeString(file, "mqtt-username=indexer-1\nmqtt-password-file=" + dir.resolve("missing") + "\n");
+
+        assertEquals(ExitCodes.USAGE, run("--config", file.toString(), "watch", "-t", "free.fr", "queen"));
+
+        assertTrue(err.toString().contains("--mqtt-password-file: '" + dir.resolve("missing")
+                + "' is not a readable file"), err.toString());
+    }
+
+    @Test
     void whenWatchHasAPasswordWithoutUser_thenExit2NamingIt() {
         assertEquals(ExitCodes.USAGE, run("watch", "-t", "free.fr", "--mqtt-password", "pw", "queen"));
 
