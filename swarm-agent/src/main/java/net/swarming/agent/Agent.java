@@ -31,6 +31,7 @@ import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.LinkState;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.cli.MqttSecurityOptions;
 import net.swarming.common.mqtt.Will;
 import net.swarming.common.cli.SwarmVersion;
 import net.swarming.common.wire.BirthCodec;
@@ -163,6 +164,7 @@ public final class Agent implements AutoCloseable {
                 .maxInflight(PUBLISH_WINDOW)
                 .will(new Will(Topics.ripAgent(config.name()), new byte[0], QOS, false))
                 .subscribe(Topics.WATCH, QOS)
+                .security(config.mqttSecurity())
                 .build();
         link = new MqttLink(linkConfig, this::onMessage, clock);
 
@@ -189,9 +191,10 @@ public final class Agent implements AutoCloseable {
             metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics.registry());
         }
         link.start();
-        LOG.info("agent {} started: client id {}, brokers {}, format {}, probe {} (tcp port {}), step {}, {} pings "
+        LOG.info("agent {} started: client id {}, brokers {} ({}), format {}, probe {} (tcp port {}), step {}, {} pings "
                         + "every {}, timeout {}, {} rounds in parallel; no targets until a watch arrives",
-                config.name(), config.clientId(), config.brokers(), config.format().name().toLowerCase(Locale.ROOT),
+                config.name(), config.clientId(), config.brokers(),
+                MqttSecurityOptions.describe(config.mqttSecurity()), config.format().name().toLowerCase(Locale.ROOT),
                 config.probe().wireName(), config.tcpPort(), Durations.format(config.step()), config.pings(),
                 Durations.format(config.pingInterval()), Durations.format(config.timeout()), config.maxParallel());
     }

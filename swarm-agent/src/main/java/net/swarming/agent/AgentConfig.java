@@ -8,6 +8,7 @@ import net.swarming.common.HostName;
 import net.swarming.common.cli.Durations;
 import net.swarming.common.mqtt.BrokerAddress;
 import net.swarming.common.mqtt.MqttLink;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.wire.ProbeType;
 
 /**
@@ -32,6 +33,8 @@ import net.swarming.common.wire.ProbeType;
  * @param spoolDir where results wait on disk while no broker is reachable; null keeps them in memory only
  * @param spoolMaxBytes most bytes the spool keeps; beyond it the oldest results are dropped and counted
  * @param minProbeInterval the shortest time between two probes to the same target, whatever the watch asks for
+ * @param mqttSecurity user name, password and CA file for the brokers ({@link MqttSecurity#NONE}: anonymous, the
+ *     JVM's trust store)
  */
 public record AgentConfig(
         List<BrokerAddress> brokers,
@@ -51,7 +54,8 @@ public record AgentConfig(
         String location,
         java.nio.file.Path spoolDir,
         long spoolMaxBytes,
-        Duration minProbeInterval) {
+        Duration minProbeInterval,
+        MqttSecurity mqttSecurity) {
 
     /** The original agent's brokers when none are given. */
     public static final List<String> DEFAULT_BROKERS = List.of("localhost", "127.0.0.1:1884");
@@ -151,6 +155,9 @@ public record AgentConfig(
                     + spoolMaxBytes));
         }
         checkRange(problems, "min-probe-interval", minProbeInterval, Duration.ZERO, MAX_STEP);
+        if (mqttSecurity == null) {
+            problems.add(new Problem("mqtt-username", "MQTT security settings are missing; use MqttSecurity.NONE"));
+        }
         if (!problems.isEmpty()) {
             throw new AgentConfigException(problems);
         }
@@ -228,6 +235,7 @@ public record AgentConfig(
         private java.nio.file.Path spoolDir = DEFAULT_SPOOL_DIR;
         private long spoolMaxBytes = DEFAULT_SPOOL_MAX_BYTES;
         private Duration minProbeInterval = DEFAULT_MIN_PROBE_INTERVAL;
+        private MqttSecurity mqttSecurity = MqttSecurity.NONE;
 
         private Builder() {
         }
@@ -251,6 +259,7 @@ public record AgentConfig(
             spoolDir = c.spoolDir;
             spoolMaxBytes = c.spoolMaxBytes;
             minProbeInterval = c.minProbeInterval;
+            mqttSecurity = c.mqttSecurity;
         }
 
         public Builder brokers(List<BrokerAddress> brokers) {
@@ -359,6 +368,12 @@ public record AgentConfig(
             return this;
         }
 
+        /** User name, password and CA file for the brokers. */
+        public Builder mqttSecurity(MqttSecurity mqttSecurity) {
+            this.mqttSecurity = mqttSecurity;
+            return this;
+        }
+
         /**
          * @throws AgentConfigException listing every bad value
          */
@@ -370,7 +385,7 @@ public record AgentConfig(
             return new AgentConfig(b, name != null ? name : localHostName(),
                     clientId != null ? clientId : MqttLink.defaultClientId("swarm-agent"),
                     format, probe, tcpPort, step, pings, pingInterval, timeout, maxParallel, metricsHost, metricsPort,
-                    queueCapacity, location, spoolDir, spoolMaxBytes, minProbeInterval);
+                    queueCapacity, location, spoolDir, spoolMaxBytes, minProbeInterval, mqttSecurity);
         }
     }
 }

@@ -18,13 +18,16 @@ import net.swarming.agent.probe.ProbeRegistry;
 import net.swarming.agent.probe.icmp.IcmpOptions;
 import net.swarming.agent.probe.icmp.IcmpProbe;
 import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.MqttSecurityOptions;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.wire.ProbeType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -144,6 +147,9 @@ public final class AgentMain implements Callable<Integer> {
                     + "would exceed it are delayed, not dropped). Default: ${DEFAULT-VALUE}.")
     String maxPps;
 
+    @Mixin
+    MqttSecurityOptions mqtt = new MqttSecurityOptions();
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Properties file with defaults for the options above (keys without dashes: step=30s).")
     Path config;
@@ -202,8 +208,8 @@ public final class AgentMain implements Callable<Integer> {
     AgentConfig toConfig(List<Problem> problems) {
         AgentConfig.Builder b = AgentConfig.builder();
         Set<String> unparsed = new HashSet<>();
+        List<BrokerAddress> parsed = new ArrayList<>();
         if (!brokers.isEmpty()) {
-            List<BrokerAddress> parsed = new ArrayList<>();
             for (String s : brokers) {
                 try {
                     parsed.add(BrokerAddress.parse(s));
@@ -217,6 +223,14 @@ public final class AgentMain implements Callable<Integer> {
             if (!parsed.isEmpty()) {
                 b.brokers(parsed);
             }
+        }
+        // Only a complete broker list can tell whether a CA file would be used.
+        List<BrokerAddress> forSecurity = brokers.isEmpty() ? defaultBrokers()
+                : parsed.size() == brokers.size() ? parsed : List.of();
+        MqttSecurity security = mqtt.resolve(forSecurity,
+                (key, message) -> problems.add(new Problem(key, message)));
+        if (security != null) {
+            b.mqttSecurity(security);
         }
         b.name(name).clientId(clientId);
         parse("format", format, AgentMain::parseFormat, b::format, problems, unparsed);
@@ -253,6 +267,10 @@ public final class AgentMain implements Callable<Integer> {
             }
         }
         return problems.isEmpty() ? built : null;
+    }
+
+    private static List<BrokerAddress> defaultBrokers() {
+        return AgentConfig.DEFAULT_BROKERS.stream().map(BrokerAddress::parse).toList();
     }
 
     private static <T> void parse(String key, String text, Function<String, T> parser, Consumer<T> setter,

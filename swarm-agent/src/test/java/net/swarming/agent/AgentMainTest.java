@@ -18,6 +18,7 @@ import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.MqttSecurity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -146,6 +147,38 @@ class AgentMainTest {
         assertEquals(ResultFormat.ORIGINAL, c.format());
         assertEquals("bee-1", c.name());
         assertEquals(List.of(BrokerAddress.tcp("queen", 1883), BrokerAddress.tcp("::1", 1884)), c.brokers());
+    }
+
+    @Test
+    void whenMqttOptionsAreBad_thenEachIsNamedWithTheOtherProblems() {
+        Run r = run("--mqtt-password", "pw", "--mqtt-ca", "/nonexistent/ca.pem", "--step", "0s", "queen1");
+
+        assertEquals(ExitCodes.USAGE, r.code());
+        for (String expected : List.of("error: --mqtt-password: needs --mqtt-username",
+                "error: --mqtt-ca: '/nonexistent/ca.pem' is not a readable file",
+                "error: --mqtt-ca: is set but no broker is ssl://", "error: --step: must be between")) {
+            assertTrue(r.err().contains(expected), expected + " missing from: " + r.err());
+        }
+        assertFalse(r.err().contains("pw,") || r.err().contains("'pw'"), r.err());
+    }
+
+    @Test
+    void whenMqttCredentialsComeFromFileAndEnvironment_thenTheyReachTheConfiguration(@TempDir Path dir)
+            throws Exception {
+        Path file = Files.writeString(dir.resolve("agent.properties"), "mqtt-username=agent-paris\n");
+        Path password = Files.writeString(dir.resolve("mqtt-password"), "from-file\n");
+        AgentMain main = new AgentMain();
+        CommandLine cli = new CommandLine(main);
+        cli.setDefaultValueProvider(net.swarming.common.cli.SwarmDefaults.fromArgs("SWARM_AGENT_",
+                Map.of("SWARM_AGENT_MQTT_PASSWORD_FILE", password.toString()),
+                new String[] {"--config", file.toString()}));
+        cli.parseArgs("--config", file.toString(), "queen");
+        List<Problem> problems = new ArrayList<>();
+
+        AgentConfig c = main.toConfig(problems);
+
+        assertEquals(List.of(), problems);
+        assertEquals(new MqttSecurity("agent-paris", "from-file", null), c.mqttSecurity());
     }
 
     private static AgentConfig parse(List<Problem> problems, String... args) {

@@ -52,22 +52,14 @@ class SwarmIT {
             "^ping/(\\S+) \\[\"(bee-e2e-[a-z0-9]+)\", \"ok\", \\{\"Error\": null, \"loss\": ([0-9.]+), "
                     + "\"Round trip\": \\[([0-9.]+), ([0-9.]+), ([0-9.]+), ([0-9.]+)\\]\\}\\]$");
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-    private final List<Process> processes = new ArrayList<>();
+    private final TestResources resources = new TestResources();
 
     @TempDir
     Path tmp;
 
     @AfterEach
     void tearDown() {
-        processes.forEach(Process::destroyForcibly);
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            try {
-                cleanup.get(i).close();
-            } catch (Exception e) {
-                // best effort: the next resource must still be closed
-            }
-        }
+        resources.closeAll();
     }
 
     @Test
@@ -80,12 +72,12 @@ class SwarmIT {
         String agents = "swarm-agents-e2e" + suffix;
 
         MosquittoBroker mosquitto = MosquittoBroker.launch();
-        cleanup.add(mosquitto);
+        resources.add(mosquitto);
         SwarmBroker queen = SwarmBroker.start(BrokerConfig.defaults()
                 .withListener("127.0.0.1", 0)
                 .withDataDir(tmp.resolve("queen"))
                 .withMetrics("127.0.0.1", BrokerConfig.METRICS_OFF));
-        cleanup.add(queen);
+        resources.add(queen);
         String mosquittoAddress = mosquitto.hostPort();
         String queenAddress = "127.0.0.1:" + queen.port();
 
@@ -107,7 +99,7 @@ class SwarmIT {
                 .flushInterval(Duration.ofMillis(200))
                 .metricsPort(IndexerConfig.METRICS_DISABLED)
                 .build(), Clock.systemUTC());
-        cleanup.add(indexer);
+        resources.add(indexer);
 
         Process agent = startAgent(agentName, mosquittoAddress, queenAddress);
 
@@ -176,19 +168,9 @@ class SwarmIT {
     }
 
     private Process startAgent(String name, String... brokers) throws IOException {
-        Path jar = Path.of(System.getProperty("swarm.agent.jar", "../swarm-agent/target/swarm-agent.jar"));
-        assertTrue(Files.isRegularFile(jar), "the agent jar is built before integration tests: " + jar.toAbsolutePath());
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m", "-jar", jar.toString(),
-                "--name", name, "--step", "1s", "--pings", "3", "--ping-interval", "100ms", "--timeout", "500ms",
-                "--metrics-port", "-1", "--format", "original", "--spool-dir", tmp.resolve("spool").toString()));
-        cmd.addAll(List.of(brokers));
-        Process p = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("agent.log").toFile())
-                .start();
-        processes.add(p);
-        return p;
+        List<String> args = new ArrayList<>(List.of("--name", name, "--format", "original"));
+        args.addAll(List.of(brokers));
+        return resources.startAgent(tmp.resolve("agent.log"), tmp.resolve("spool"), args);
     }
 
     private void startSubscriber(String broker, Path out) throws IOException {
@@ -197,7 +179,7 @@ class SwarmIT {
                 .redirectErrorStream(true)
                 .redirectOutput(out.toFile())
                 .start();
-        processes.add(p);
+        resources.add(p);
     }
 
     private static List<Matcher> originalLines(Path... files) throws IOException {

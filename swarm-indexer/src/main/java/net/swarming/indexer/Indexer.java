@@ -1,5 +1,6 @@
 package net.swarming.indexer;
 
+import net.swarming.common.cli.MqttSecurityOptions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -185,13 +186,14 @@ public final class Indexer implements AutoCloseable {
         sink.onRejected(rejected -> deadLetter(rejected, mapper, clock));
         MessageRouter router = new MessageRouter(mapper, this::enqueue, metrics, clock, config.maxMessageBytes());
         BrokerIntake links = new BrokerIntake(config.brokers(), clientId, config.persistentSession(),
-                router, clock);
+                config.mqttSecurity(), router, clock);
         intake = links;
         links.start();
-        LOG.info("indexer started: brokers {} as {} ({}), Elasticsearch {} ({}), streams {}, {} and {}, bulk {} docs "
+        LOG.info("indexer started: brokers {} as {} ({}; {}), Elasticsearch {} ({}), streams {}, {} and {}, bulk {} docs "
                 + "every {} ms, spool {} (up to {} bytes)",
                 links.brokers(), clientId, config.persistentSession() ? "persistent sessions"
                         : "clean sessions: set --spool-dir to have brokers keep results while it is down",
+                MqttSecurityOptions.describe(config.mqttSecurity()),
                 config.elasticsearch(), config.elasticsearchAuth(), config.pingsStream(), config.agentsStream(),
                 config.deadLetterStream(), config.bulkSize(), config.flushInterval().toMillis(), spool.directory(),
                 config.spoolMaxBytes());

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 import net.swarming.common.mqtt.BrokerAddress;
 import net.swarming.common.mqtt.MqttLink;
+import net.swarming.common.mqtt.MqttSecurity;
 
 /**
  * Everything an {@link Indexer} needs. Immutable; the compact constructor checks every value and reports all problems
@@ -42,6 +43,8 @@ import net.swarming.common.mqtt.MqttLink;
  * @param metricsPort port of the Prometheus endpoint; 0 picks a free port, -1 disables it
  * @param bulkWriter what drains the spool to Elasticsearch: the client's BulkIngester or the indexer's own
  *     {@code _bulk} writer (see docs/performance.md, "Indexer", for the measured comparison)
+ * @param mqttSecurity user name, password and CA file for the brokers ({@link MqttSecurity#NONE}: anonymous, the
+ *     JVM's trust store)
  */
 public record IndexerConfig(
         List<BrokerAddress> brokers,
@@ -62,7 +65,8 @@ public record IndexerConfig(
         Duration shutdownTimeout,
         String metricsHost,
         int metricsPort,
-        BulkWriter bulkWriter) {
+        BulkWriter bulkWriter,
+        MqttSecurity mqttSecurity) {
 
     public static final URI DEFAULT_ELASTICSEARCH = URI.create("http://localhost:9200");
     public static final String PINGS_TEMPLATE_PREFIX = "swarm-pings-";
@@ -164,6 +168,9 @@ public record IndexerConfig(
         if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
             problems.add("shutdown-timeout: " + shutdownTimeout + " must be zero or positive");
         }
+        if (mqttSecurity == null) {
+            problems.add("mqtt security: must not be null (use MqttSecurity.NONE)");
+        }
         if (metricsHost == null || metricsHost.isBlank()) {
             problems.add("metrics-host: must not be empty (use 0.0.0.0 for every interface)");
         }
@@ -255,6 +262,7 @@ public record IndexerConfig(
         private String metricsHost = DEFAULT_METRICS_HOST;
         private int metricsPort = DEFAULT_METRICS_PORT;
         private BulkWriter bulkWriter = DEFAULT_BULK_WRITER;
+        private MqttSecurity mqttSecurity = MqttSecurity.NONE;
 
         private Builder() {}
 
@@ -364,6 +372,12 @@ public record IndexerConfig(
             return this;
         }
 
+        /** User name, password and CA file for the brokers. */
+        public Builder mqttSecurity(MqttSecurity value) {
+            this.mqttSecurity = value;
+            return this;
+        }
+
         /**
          * Validates and builds.
          *
@@ -377,7 +391,7 @@ public record IndexerConfig(
             boolean persistent = persistentSession != null ? persistentSession : clientId != null || spoolDir != null;
             return new IndexerConfig(brokers, elasticsearch, pingsStream, agentsStream, id, persistent, bulkSize,
                     bulkConcurrency, flushInterval, spoolDir, spoolMaxBytes, deadLetterStream, maxMessageBytes, elasticsearchAuth,
-                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort, bulkWriter);
+                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort, bulkWriter, mqttSecurity);
         }
     }
 }

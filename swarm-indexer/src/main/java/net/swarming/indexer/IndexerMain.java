@@ -4,13 +4,16 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import net.swarming.common.cli.Durations;
 import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.MqttSecurityOptions;
 import net.swarming.common.cli.SwarmCli;
 import net.swarming.common.cli.SwarmVersion;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.indexer.internal.cli.Converters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,6 +114,9 @@ public final class IndexerMain implements Callable<Integer> {
     @Mixin
     ElasticsearchOptions es = new ElasticsearchOptions();
 
+    @Mixin
+    MqttSecurityOptions mqtt = new MqttSecurityOptions();
+
     @Option(names = "--shutdown-timeout", paramLabel = "DURATION", defaultValue = "10s",
             converter = Durations.Converter.class,
             description = "Longest final flush at shutdown. Default: ${DEFAULT-VALUE}.")
@@ -134,7 +140,9 @@ public final class IndexerMain implements Callable<Integer> {
 
     /** The configuration the options describe; validation problems come back as one IllegalArgumentException. */
     IndexerConfig toConfig() {
-        return IndexerConfig.builder()
+        List<String> mqttProblems = new ArrayList<>();
+        MqttSecurity security = mqtt.resolve(brokers, (key, message) -> mqttProblems.add(key + ": " + message));
+        IndexerConfig.Builder builder = IndexerConfig.builder()
                 .brokers(brokers)
                 .elasticsearch(elasticsearch)
                 .pingsStream(pingsStream)
@@ -152,7 +160,20 @@ public final class IndexerMain implements Callable<Integer> {
                 .shutdownTimeout(shutdownTimeout)
                 .metricsHost(metricsHost)
                 .metricsPort(metricsPort)
-                .build();
+                .mqttSecurity(security != null ? security : MqttSecurity.NONE);
+        // Every problem at once: the MQTT options' with the rest.
+        try {
+            IndexerConfig config = builder.build();
+            if (mqttProblems.isEmpty()) {
+                return config;
+            }
+        } catch (IllegalArgumentException e) {
+            if (mqttProblems.isEmpty()) {
+                throw e;
+            }
+            throw new IllegalArgumentException(e.getMessage() + "; " + String.join("; ", mqttProblems), e);
+        }
+        throw new IllegalArgumentException("invalid indexer configuration: " + String.join("; ", mqttProblems));
     }
 
     @Override

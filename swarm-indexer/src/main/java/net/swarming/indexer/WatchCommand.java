@@ -10,12 +10,15 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import net.swarming.common.cli.Durations;
 import net.swarming.common.cli.ExitCodes;
+import net.swarming.common.cli.MqttSecurityOptions;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.indexer.internal.cli.Converters;
 import net.swarming.indexer.internal.watch.WatchPublisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -53,6 +56,9 @@ public final class WatchCommand implements Callable<Integer> {
             description = "Longest wait for every broker to acknowledge. Default: ${DEFAULT-VALUE}.")
     Duration timeout;
 
+    @Mixin
+    MqttSecurityOptions mqtt = new MqttSecurityOptions();
+
     private List<String> targetsWith(String fileContent) {
         List<String> all = new ArrayList<>(targets);
         if (fileContent != null) {
@@ -69,7 +75,13 @@ public final class WatchCommand implements Callable<Integer> {
         if (file == null && targets.isEmpty()) {
             throw new IllegalArgumentException("no targets: give --target or --file");
         }
-        try (WatchPublisher publisher = new WatchPublisher(brokers, Clock.systemUTC())) {
+        List<String> problems = new ArrayList<>();
+        MqttSecurity security = mqtt.resolve(brokers, (key, message) -> problems.add("--" + key + ": " + message));
+        if (security == null) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        LOG.info("publishing to {} ({})", brokers, MqttSecurityOptions.describe(security));
+        try (WatchPublisher publisher = new WatchPublisher(brokers, security, Clock.systemUTC())) {
             // The content is read once and published: a change made while publishing is seen by the next poll.
             String last = file == null ? null : Files.readString(file);
             List<String> failed = publisher.publish(targetsWith(last), timeout);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.cli.SwarmCli;
+import net.swarming.common.mqtt.MqttSecurity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,6 +100,51 @@ class IndexerMainTest {
         assertEquals(java.time.Duration.ofMillis(250), c.flushInterval());
         assertEquals(2, c.elasticsearch().size());
         assertEquals("[queen:1883, [::1]:1884]", c.brokers().toString());
+    }
+
+    @Test
+    void whenMqttOptionsAndOthersAreBad_thenExit2WithEveryProblem() {
+        assertEquals(ExitCodes.USAGE, run("--mqtt-password", "pw", "--mqtt-ca", "/nonexistent/ca.pem",
+                "--bulk-size", "0", "--metrics-port", "-1", "queen"));
+
+        for (String expected : new String[] {"bulk-size: 0", "mqtt-password: needs --mqtt-username",
+            "mqtt-ca: '/nonexistent/ca.pem' is not a readable file", "mqtt-ca: is set but no broker is ssl://"}) {
+            assertTrue(err.toString().contains(expected), expected + " missing from: " + err);
+        }
+    }
+
+    @Test
+    void whenMqttCredentialsComeFromEnvironmentAndFile_thenTheyReachTheConfiguration(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("indexer.properties");
+        Files.writeString(file, "mqtt-username=indexer-1\n");
+        IndexerMain main = new IndexerMain();
+        picocli.CommandLine cli = new picocli.CommandLine(main);
+        cli.setDefaultValueProvider(net.swarming.common.cli.SwarmDefaults.fromArgs("SWARM_INDEXER_",
+                Map.of("SWARM_INDEXER_MQTT_PASSWORD", "from-env"), new String[] {"--config", file.toString()}));
+
+        cli.parseArgs("--config", file.toString(), "queen");
+        IndexerConfig c = main.toConfig();
+
+        assertEquals(new MqttSecurity("indexer-1", "from-env", null), c.mqttSecurity());
+    }
+
+    @Test
+    void whenTheConfigFileGivesMqttKeys_thenTheWatchCommandReadsThemToo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("indexer.properties");
+        Files.writeString(file, "mqtt-username=indexer-1\nmqtt-password-file=" + dir.resolve("missing") + "\n");
+
+        assertEquals(ExitCodes.USAGE, run("--config", file.toString(), "watch", "-t", "free.fr", "queen"));
+
+        assertTrue(err.toString().contains("--mqtt-password-file: '" + dir.resolve("missing")
+                + "' is not a readable file"), err.toString());
+    }
+
+    @Test
+    void whenWatchHasAPasswordWithoutUser_thenExit2NamingIt() {
+        assertEquals(ExitCodes.USAGE, run("watch", "-t", "free.fr", "--mqtt-password", "pw", "queen"));
+
+        assertTrue(err.toString().contains("--mqtt-password: needs --mqtt-username"), err.toString());
     }
 
     @Test

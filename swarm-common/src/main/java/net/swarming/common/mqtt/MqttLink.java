@@ -1,5 +1,6 @@
 package net.swarming.common.mqtt;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ import net.swarming.common.HostName;
 import net.swarming.common.mqtt.internal.NamedThreadFactory;
 import net.swarming.common.mqtt.internal.PublishWindow;
 import net.swarming.common.mqtt.internal.Topics;
+import net.swarming.common.tls.PemTrust;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -72,6 +74,14 @@ import org.slf4j.LoggerFactory;
  * {@link NotConnectedException} (see {@link NotConnectedException#possiblyDelivered()}); nothing is resent on the next
  * broker: the caller keeps what it must not lose.
  *
+ * <p><b>Security.</b> The {@link MqttSecurity} of the configuration gives the user name and password sent in CONNECT,
+ * and for {@code ssl://} brokers the CA file whose certificates alone are trusted (else the JVM's trust store); the
+ * broker's host name is always checked against its certificate. A broker that refuses the credentials (CONNACK 4, bad
+ * user name or password, or 5, not authorized) is logged as a warning naming the options to fix
+ * ({@code --mqtt-username}, {@code --mqtt-password}, {@code --mqtt-password-file}, the same in every daemon) and
+ * counted in {@link #credentialsRefusedCount()}; the link keeps trying with its backoff, so fixing the broker's side
+ * is enough.
+ *
  * <p><b>Closing.</b> {@link #close()} disconnects cleanly: the broker then discards the last will. That is intended
  * (a clean shutdown is not a death); the will announces only connections that die, such as a killed process.
  */
@@ -99,12 +109,16 @@ public final class MqttLink implements AutoCloseable {
     static final Duration EXECUTOR_DRAIN_TIMEOUT = Duration.ofSeconds(2);
     static final Duration PAHO_RETRY_DELAY = Duration.ofMillis(5);
     private static final int SUBSCRIPTION_REFUSED = 0x80;
+    /** The option names of {@link MqttSecurity} in every daemon, for the refusal warning. */
+    private static final String CREDENTIAL_OPTIONS = "--mqtt-username and --mqtt-password (or --mqtt-password-file)";
 
     private final MqttLinkConfig config;
     private final MessageHandler handler;
     private final Clock clock;
     private final List<BrokerAddress> order;
     private final FailoverBackoff backoff;
+    /** Trusts only the configured CA; null: the JVM's default trust store. */
+    private final SSLSocketFactory trustedCa;
 
     private final NamedThreadFactory schedulerThreads;
     private final NamedThreadFactory dispatchThreads;
@@ -120,6 +134,7 @@ public final class MqttLink implements AutoCloseable {
     private final AtomicLong connectCount = new AtomicLong();
     private final AtomicLong connectFailureCount = new AtomicLong();
     private final AtomicLong connectionLostCount = new AtomicLong();
+    private final AtomicLong credentialsRefusedCount = new AtomicLong();
     private final Object stateMonitor = new Object();
     private volatile LinkState state = LinkState.DISCONNECTED;
     /** The connection being attempted or up; written on the scheduler thread only. */
@@ -135,6 +150,7 @@ public final class MqttLink implements AutoCloseable {
      * @param config how to connect
      * @param handler receives every message of the subscriptions, on the dispatch thread
      * @param clock wall clock for timestamps and connection durations
+     * @throws IllegalArgumentException when the configured CA file cannot be read or holds no certificate
      */
     public MqttLink(MqttLinkConfig config, MessageHandler handler, Clock clock) {
         this(config, handler, clock, () -> ThreadLocalRandom.current().nextDouble());
@@ -148,6 +164,9 @@ public final class MqttLink implements AutoCloseable {
         this.order = new ArrayList<>(config.brokers());
         this.backoff = new FailoverBackoff(order.size(), config.backoffInitial(), config.backoffMax(),
                 STABLE_CONNECTION, Objects.requireNonNull(unitRandom, "unitRandom"));
+        Path caFile = config.security().caFile();
+        // Read once here so that a bad file fails the start rather than every connect attempt.
+        this.trustedCa = caFile == null ? null : PemTrust.sslContext(caFile, "mqtt-ca").getSocketFactory();
         String id = config.clientId();
         schedulerThreads = new NamedThreadFactory("swarm-mqtt-" + id);
         dispatchThreads = new NamedThreadFactory("swarm-mqtt-dispatch-" + id);
@@ -302,6 +321,11 @@ public final class MqttLink implements AutoCloseable {
         return connectFailureCount.get();
     }
 
+    /** @return connect attempts the broker refused for the credentials (CONNACK 4 or 5) so far */
+    public long credentialsRefusedCount() {
+        return credentialsRefusedCount.get();
+    }
+
     /** @return established connections lost so far (not counting {@link #close()}) */
     public long connectionLostCount() {
         return connectionLostCount.get();
@@ -432,8 +456,16 @@ public final class MqttLink implements AutoCloseable {
         if (will != null) {
             o.setWill(will.topic(), will.payload(), will.qos(), will.retained());
         }
+        MqttSecurity security = config.security();
+        if (security.username() != null) {
+            o.setUserName(security.username());
+            if (security.password() != null) {
+                o.setPassword(security.password().toCharArray());
+            }
+        }
         if (broker.isTls()) {
-            o.setSocketFactory(SSLSocketFactory.getDefault());
+            o.setSocketFactory(trustedCa != null ? trustedCa : SSLSocketFactory.getDefault());
+            o.setHttpsHostnameVerificationEnabled(true); // Paho's default; stated since trusting a CA is not enough
         }
         return o;
     }
@@ -508,8 +540,17 @@ public final class MqttLink implements AutoCloseable {
     private void afterFailure(BrokerAddress broker, long attemptNo, Throwable e) {
         brokerIndex = (brokerIndex + 1) % order.size();
         Duration delay = backoff.afterFailedAttempt();
-        log.warn("connect to {} failed (attempt {}): {}; next: {} in {} ms", broker, attemptNo, describe(e),
-                order.get(brokerIndex), delay.toMillis());
+        String refusal = credentialsRefusal(e);
+        if (refusal != null) {
+            credentialsRefusedCount.incrementAndGet();
+            log.warn("broker {} refused MQTT link {}: {}; next: {} in {} ms", broker, config.clientId(), refusal,
+                    order.get(brokerIndex), delay.toMillis());
+            setState(LinkState.DISCONNECTED);
+            scheduleAttempt(delay);
+            return;
+        }
+        log.warn("connect to {} failed (attempt {}): {}{}; next: {} in {} ms", broker, attemptNo, describe(e),
+                broker.isTls() ? tlsHint(broker, e) : "", order.get(brokerIndex), delay.toMillis());
         setState(LinkState.DISCONNECTED);
         scheduleAttempt(delay);
     }
@@ -698,6 +739,45 @@ public final class MqttLink implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** What to tell the operator when the broker refused the credentials; null for any other failure. */
+    private String credentialsRefusal(Throwable e) {
+        if (!(e instanceof MqttException m)) {
+            return null;
+        }
+        MqttSecurity security = config.security();
+        String who = security.username() == null ? "no user name" : "user name '" + security.username() + "'"
+                + (security.password() == null ? " without a password" : "");
+        String fix = security.username() == null
+                ? "the broker admits no anonymous clients: set " + CREDENTIAL_OPTIONS
+                : "check " + CREDENTIAL_OPTIONS + " against the broker's password file";
+        return switch (m.getReasonCode()) {
+            case MqttException.REASON_CODE_FAILED_AUTHENTICATION ->
+                    "bad user name or password (CONNACK 4) for " + who + "; " + fix;
+            case MqttException.REASON_CODE_NOT_AUTHORIZED ->
+                    "not authorized (CONNACK 5) with " + who + "; " + fix;
+            default -> null;
+        };
+    }
+
+    /** What to fix when a TLS handshake failed on the broker's certificate; empty for other failures. */
+    private String tlsHint(BrokerAddress broker, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (t instanceof java.security.cert.CertPathBuilderException
+                    || message.contains("unable to find valid certification path")) {
+                return config.security().caFile() != null
+                        ? " (the broker's certificate is not signed by a CA in --mqtt-ca " + config.security().caFile()
+                                + ")"
+                        : " (the broker's certificate is not signed by a CA the JVM trusts; give its CA with --mqtt-ca)";
+            }
+            if (message.contains("No subject alternative") || message.contains("No name matching")) {
+                return " (the broker's certificate does not name " + broker.host()
+                        + "; connect with a host name or address it lists)";
+            }
+        }
+        return "";
     }
 
     private static String describe(Throwable e) {

@@ -29,6 +29,11 @@ public final class Executables {
     return require("mosquitto_sub", List.of(Path.of("/usr/bin/mosquitto_sub")));
   }
 
+  /** The mosquitto_passwd tool (package mosquitto). */
+  public static Path mosquittoPasswd() {
+    return require("mosquitto_passwd", List.of(Path.of("/usr/bin/mosquitto_passwd")));
+  }
+
   private static Path require(String name, List<Path> wellKnown) {
     return find(name, wellKnown).orElseThrow(() -> new IllegalStateException(
         "'" + name + "' was not found (looked at " + wellKnown + " and on the PATH); the Swarming tests need the real "

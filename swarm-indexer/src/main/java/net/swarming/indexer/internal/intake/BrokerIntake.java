@@ -12,6 +12,7 @@ import net.swarming.common.mqtt.LinkState;
 import net.swarming.common.mqtt.MessageHandler;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.mqtt.Subscription;
 import net.swarming.common.wire.Topics;
 import org.slf4j.Logger;
@@ -34,7 +35,7 @@ public final class BrokerIntake implements AutoCloseable {
     private boolean closed;
 
     public BrokerIntake(List<BrokerAddress> brokers, String clientId, boolean persistentSession,
-                        MessageHandler handler, Clock clock) {
+                        MqttSecurity security, MessageHandler handler, Clock clock) {
         for (BrokerAddress broker : brokers) {
             MqttLinkConfig config = MqttLinkConfig.builder()
                     .broker(broker)
@@ -45,6 +46,7 @@ public final class BrokerIntake implements AutoCloseable {
                     .subscriptions(List.of(new Subscription(Topics.PING_FILTER, QOS),
                             new Subscription(Topics.RIP_FILTER, QOS), new Subscription(Topics.BIRTH_FILTER, QOS)))
                     .manualAcks(true)
+                    .security(security)
                     .build();
             links.put(broker.toString(), new MqttLink(config, handler, clock));
         }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import net.swarming.common.mqtt.BrokerAddress;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.wire.Topics;
 import net.swarming.common.wire.WatchEncoder;
 import org.slf4j.Logger;
@@ -32,13 +33,14 @@ public final class WatchPublisher implements AutoCloseable {
 
     private final Map<String, MqttLink> links = new LinkedHashMap<>();
 
-    public WatchPublisher(List<BrokerAddress> brokers, Clock clock) {
+    public WatchPublisher(List<BrokerAddress> brokers, MqttSecurity security, Clock clock) {
         for (BrokerAddress b : brokers) {
             MqttLinkConfig config = MqttLinkConfig.builder()
                     .broker(b)
                     .shuffle(false)
                     .clientId(MqttLink.defaultClientId("swarm-watch"))
                     .cleanSession(true)
+                    .security(security)
                     .build();
             links.put(b.toString(), new MqttLink(config, m -> { }, clock));
         }

@@ -13,15 +13,9 @@ import co.elastic.clients.transport.rest_client.RestClientTransport;
 import co.elastic.clients.util.BinaryData;
 import co.elastic.clients.util.ContentType;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import net.swarming.common.tls.PemTrust;
 import net.swarming.indexer.ElasticsearchAuth;
 import org.apache.http.Header;
 import org.apache.http.auth.AuthScope;
@@ -106,25 +100,7 @@ public final class ElasticsearchSink implements DocumentSink {
 
     /** Trusts exactly the CA certificates of a PEM file. */
     static SSLContext sslContext(Path caFile) {
-        try (InputStream in = Files.newInputStream(caFile)) {
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            int i = 0;
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                trust.setCertificateEntry("ca-" + i++, c);
-            }
-            if (i == 0) {
-                throw new IllegalArgumentException("elasticsearch-ca: no certificate in " + caFile);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("elasticsearch-ca: cannot read CA certificates from " + caFile + ": "
-                    + e, e);
-        }
+        return PemTrust.sslContext(caFile, "elasticsearch-ca");
     }
 
     /** The low-level client, for requests the typed client does not cover (setup, benchmark). */
