@@ -210,7 +210,7 @@ public final class SwarmBroker implements AutoCloseable {
         List<Consumer<ChannelPipeline>> hooks = new ArrayList<>(flowHooks);
         hooks.add(metrics.traffic().hook());
         hooks.add(retained.hook());
-        hooks.add(RefusedPublishes.hook(authorization));
+        hooks.add(RefusedPublishes.hook(authorization, matches));
         hooks.add(Qos0Relay.hook(server, matches, authorization));
         return hooks;
     }

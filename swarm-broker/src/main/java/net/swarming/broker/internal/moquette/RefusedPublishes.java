@@ -45,20 +45,22 @@ public final class RefusedPublishes extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(RefusedPublishes.class);
 
     private final IAuthorizatorPolicy policy;
+    private final MatchCache matches;
     /** Packet ids of refused QoS 2 publishes answered with PUBREC and waiting for PUBREL; event-loop confined. */
     private final Set<Integer> awaitingRelease = new HashSet<>();
 
-    private RefusedPublishes(IAuthorizatorPolicy policy) {
+    private RefusedPublishes(IAuthorizatorPolicy policy, MatchCache matches) {
         this.policy = policy;
+        this.matches = matches;
     }
 
     /**
      * The channel hook; {@code policy} must be the very policy Moquette was started with (so that refusals are counted
-     * by the same wrapper).
+     * by the same wrapper); {@code matches} (may be null) spares parsing topic names it already knows to be valid.
      */
-    public static Consumer<ChannelPipeline> hook(IAuthorizatorPolicy policy) {
+    public static Consumer<ChannelPipeline> hook(IAuthorizatorPolicy policy, MatchCache matches) {
         Objects.requireNonNull(policy, "policy");
-        return pipeline -> pipeline.addBefore(ChannelHooks.HANDLER, NAME, new RefusedPublishes(policy));
+        return pipeline -> pipeline.addBefore(ChannelHooks.HANDLER, NAME, new RefusedPublishes(policy, matches));
     }
 
     @Override
@@ -91,8 +93,9 @@ public final class RefusedPublishes extends ChannelInboundHandlerAdapter {
         if (clientId == null) {
             return false; // not bound to a session yet: Moquette's own handling applies
         }
-        Topic topic = new Topic(publish.variableHeader().topicName());
-        if (!topic.isValid()) {
+        String name = publish.variableHeader().topicName();
+        Topic topic = new Topic(name);
+        if ((matches == null || matches.cached(name) == null) && !topic.isValid()) {
             return false; // Moquette drops the connection
         }
         String user = NettyUtils.userName(ctx.channel());

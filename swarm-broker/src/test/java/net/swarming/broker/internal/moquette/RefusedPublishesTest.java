@@ -46,7 +46,7 @@ class RefusedPublishesTest {
     void channel() {
         channel = new EmbeddedChannel();
         channel.pipeline().addLast(ChannelHooks.HANDLER, new ChannelInboundHandlerAdapter());
-        RefusedPublishes.hook(noWatch).accept(channel.pipeline());
+        RefusedPublishes.hook(noWatch, null).accept(channel.pipeline());
         // What Moquette sets once the connection is bound to its session.
         NettyUtils.userName(channel, "agent-1");
         NettyUtils.clientID(channel, "paris");
