@@ -347,10 +347,15 @@ class IndexerIT {
         publish(broker, "ping/127.0.0.1", ORIGINAL_OK);
         await().atMost(WAIT).until(() -> indexer.stats().messages() == 1);
 
+        long t0 = System.nanoTime();
         indexer.close();
+        long closeMillis = (System.nanoTime() - t0) / 1_000_000;
         indexer.close();
 
         assertEquals(1, count(es, s.pings()));
+        // Nothing left for the next start, and no waiting out the 5 s shutdown timeout for an answer already in.
+        assertEquals(0, indexer.stats().queueDepth());
+        assertTrue(closeMillis < 4_000, "close took " + closeMillis + " ms");
         assertFalse(indexer.allBrokersConnected());
     }
 

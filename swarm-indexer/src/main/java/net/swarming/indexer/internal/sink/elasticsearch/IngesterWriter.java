@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -104,6 +105,7 @@ public final class IngesterWriter implements SpoolDrain {
     private final LongSupplier nanoTime;
     private final Runnable wakeUp;
     private final ExecutorService completion;
+    private final ScheduledExecutorService flushExecutor;
     private final BulkIngester<Op> ingester;
     private final AtomicBoolean sizeFlushPending = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -135,6 +137,7 @@ public final class IngesterWriter implements SpoolDrain {
         this.outage = new Outage(LOG, maxBackoff, nanoTime);
         this.nanoTime = nanoTime;
         this.wakeUp = Objects.requireNonNull(wakeUp, "wakeUp");
+        this.flushExecutor = flushExecutor;
         this.completion = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, COMPLETION_THREAD);
             t.setDaemon(true);
@@ -207,11 +210,28 @@ public final class IngesterWriter implements SpoolDrain {
                 return left;
             }
             try {
-                TimeUnit.MILLISECONDS.sleep(Math.min(20, TimeUnit.NANOSECONDS.toMillis(deadline - now) + 1));
+                runQueuedTasks(Math.min(TimeUnit.MILLISECONDS.toNanos(20), deadline - now));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return (int) Math.min(Integer.MAX_VALUE, spool.depth());
             }
+        }
+    }
+
+    /**
+     * Waits up to {@code nanos} for a task due on the flush executor and runs it here. The final flush holds the flush
+     * thread, and the ingester hands its answers to that thread ({@code scheduler}): without this no request answered
+     * during the final flush would count down, and the flush would wait its whole timeout and leave the last
+     * documents in the spool although Elasticsearch took them.
+     */
+    private void runQueuedTasks(long nanos) throws InterruptedException {
+        if (flushExecutor instanceof ScheduledThreadPoolExecutor pool) {
+            Runnable task = pool.getQueue().poll(nanos, TimeUnit.NANOSECONDS);
+            if (task != null) {
+                task.run();
+            }
+        } else {
+            TimeUnit.NANOSECONDS.sleep(nanos);
         }
     }
 
