@@ -187,7 +187,7 @@ public final class SwarmBroker implements AutoCloseable {
             RetainedDeliveries retained = RetainedDeliveries.install(server);
             MatchCache matches = MatchCache.install(server);
             ChannelHooks.install(server, channelHooks(server, matches, flowHooks, metrics, retained, authorization));
-            DetachedQueues.install(server, retained::copied);
+            DetachedQueues.install(server, retained.marks());
             if (queueLimit != null) {
                 // After DetachedQueues: a dropped message is never copied.
                 queueLimit.install(server);

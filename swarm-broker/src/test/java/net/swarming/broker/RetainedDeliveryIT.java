@@ -1,5 +1,6 @@
 package net.swarming.broker;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,11 +9,20 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,6 +119,65 @@ class RetainedDeliveryIT {
             assertEquals(0, all.exitCode(), session + " " + all.stderr());
             assertEquals(expected, all.out().lines().sorted().collect(Collectors.joining("\n")), session.toString());
         }
+    }
+
+    /**
+     * Retained deliveries that wait in a persistent session's queue (its in-flight window full of unacknowledged ones)
+     * when the broker restarts are read back from disk as new arrays: they still arrive with RETAIN=1.
+     */
+    @Test
+    void whenQueuedRetainedDeliveriesOutliveARestart_thenTheyStillHaveRetainSet() throws Exception {
+        broker = SwarmBroker.start(config());
+        int window = BrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES;
+        int n = 3 * window;
+        for (int i = 0; i < n; i++) {
+            assertEquals(0, Mosquitto.pub(broker.port(), "-t", "rip/agent/a" + i, "-m", "gone " + i, "-q", "1", "-r")
+                    .exitCode());
+        }
+        List<MqttMessage> first = new CopyOnWriteArrayList<>();
+        MqttClient reader = persistentReader(first, true);
+        reader.subscribe("rip/#", 1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> first.size() >= window);
+        Thread.sleep(300);
+        assertEquals(window, first.size(), "nothing acknowledged: the window holds " + window + ", the rest is queued");
+        reader.disconnectForcibly(0, 1000, false);
+        reader.close();
+
+        broker.close();
+        broker = SwarmBroker.start(config());
+        List<MqttMessage> after = new CopyOnWriteArrayList<>();
+        MqttClient again = persistentReader(after, false); // no new subscription: only what the session kept
+        await().atMost(Duration.ofSeconds(20)).until(() -> after.size() >= n - window);
+        Thread.sleep(500);
+        again.disconnect();
+        again.close();
+        List<String> notRetained = after.stream().filter(m -> !m.isRetained())
+                .map(m -> new String(m.getPayload(), StandardCharsets.UTF_8)).toList();
+        assertEquals(List.of(), notRetained, after.size() + " delivered after the restart");
+    }
+
+    private MqttClient persistentReader(List<MqttMessage> got, boolean manualAcks) throws MqttException {
+        MqttClient c = new MqttClient("tcp://127.0.0.1:" + broker.port(), "persistent-reader", new MemoryPersistence());
+        c.setManualAcks(manualAcks);
+        c.setCallback(new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                got.add(m);
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        });
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        o.setMaxInflight(1000);
+        c.connect(o);
+        return c;
     }
 
     private Process background(String... cmd) throws IOException {

@@ -5,11 +5,11 @@ import io.moquette.broker.Server;
 import io.moquette.broker.SessionMessageQueue;
 import io.moquette.broker.SessionRegistry.EnqueuedMessage;
 import io.moquette.broker.SessionRegistry.PublishedMessage;
+import io.moquette.broker.subscriptions.Topic;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,14 +42,42 @@ public final class DetachedQueues {
      * @throws IllegalStateException if this Moquette build does not have the expected private fields
      */
     public static void install(Server server) {
-        install(server, (from, to) -> { });
+        install(server, RetainMarks.NONE);
     }
 
     /**
-     * As {@link #install(Server)}, telling {@code copied} about each payload copy (the original, then the copy) so
-     * that what marks a payload survives the copy (see {@link RetainedDeliveries#copied}).
+     * Which queued payloads are retained deliveries ({@link RetainedDeliveries}): a queue copies each payload, and
+     * a persistent one may hand back a new array read from disk, so the mark is carried through the queue.
      */
-    public static void install(Server server, BiConsumer<ByteBuf, ByteBuf> copied) {
+    public interface RetainMarks {
+        /** Marks nothing. */
+        RetainMarks NONE = new RetainMarks() {
+            @Override
+            public boolean isRetained(ByteBuf payload) {
+                return false;
+            }
+
+            @Override
+            public void mark(ByteBuf payload) {
+            }
+        };
+
+        /** Whether {@code payload} is that of a retained delivery. */
+        boolean isRetained(ByteBuf payload);
+
+        /** Makes {@code payload} (a copy, or a read-back) one of a retained delivery. */
+        void mark(ByteBuf payload);
+    }
+
+    /**
+     * Appended to the topic name of a queued retained delivery: MQTT topic names cannot hold U+0000 (MQTT 3.1.1,
+     * 1.5.3), so it cannot clash; it is stored with the message (Moquette 0.17's queued messages drop their retain flag)
+     * and taken off before the message leaves the queue.
+     */
+    static final String RETAINED_MARK = "\0retained";
+
+    /** As {@link #install(Server)}, carrying {@code marks} through every queue. */
+    public static void install(Server server, RetainMarks copied) {
         Object registry = ChannelHooks.read(server, "sessions");
         IQueueRepository repository = (IQueueRepository) ChannelHooks.read(registry, "queueRepository");
         if (!(repository instanceof Repository)) {
@@ -70,7 +98,7 @@ public final class DetachedQueues {
         });
     }
 
-    private static boolean wrap(Object session, BiConsumer<ByteBuf, ByteBuf> copied) {
+    private static boolean wrap(Object session, RetainMarks copied) {
         Object queue = ChannelHooks.read(session, "sessionQueue");
         if (queue instanceof Queue || !isStored(queue)) {
             return false;
@@ -89,9 +117,9 @@ public final class DetachedQueues {
     /** Moquette's repository, each queue wrapped. */
     static final class Repository implements IQueueRepository {
         private final IQueueRepository stored;
-        private final BiConsumer<ByteBuf, ByteBuf> copied;
+        private final RetainMarks copied;
 
-        Repository(IQueueRepository stored, BiConsumer<ByteBuf, ByteBuf> copied) {
+        Repository(IQueueRepository stored, RetainMarks copied) {
             this.stored = stored;
             this.copied = copied;
         }
@@ -122,13 +150,13 @@ public final class DetachedQueues {
         /** Netty's wrapper whose release() does nothing (the class itself is not public). */
         private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
         private final SessionMessageQueue<EnqueuedMessage> stored;
-        private final BiConsumer<ByteBuf, ByteBuf> copied;
+        private final RetainMarks copied;
 
         Queue(SessionMessageQueue<EnqueuedMessage> stored) {
-            this(stored, (from, to) -> { });
+            this(stored, RetainMarks.NONE);
         }
 
-        Queue(SessionMessageQueue<EnqueuedMessage> stored, BiConsumer<ByteBuf, ByteBuf> copied) {
+        Queue(SessionMessageQueue<EnqueuedMessage> stored, RetainMarks copied) {
             this.stored = stored;
             this.copied = copied;
         }
@@ -140,8 +168,12 @@ public final class DetachedQueues {
                 PublishedMessage copy;
                 try {
                     ByteBuf payload = detached(published.getPayload());
-                    copied.accept(published.getPayload(), payload);
-                    copy = new PublishedMessage(published.getTopic(), published.getPublishingQos(), payload, false);
+                    Topic topic = published.getTopic();
+                    if (copied.isRetained(published.getPayload())) {
+                        copied.mark(payload);
+                        topic = new Topic(topic + RETAINED_MARK);
+                    }
+                    copy = new PublishedMessage(topic, published.getPublishingQos(), payload, false);
                 } finally {
                     published.release();
                 }
@@ -154,12 +186,23 @@ public final class DetachedQueues {
         @Override
         public EnqueuedMessage dequeue() {
             EnqueuedMessage message = stored.dequeue();
-            if (message instanceof PublishedMessage published && !isDetached(published.getPayload())) {
-                // Read back from disk: a plain heap buffer that a release would empty under a concurrent commit.
-                return new PublishedMessage(published.getTopic(), published.getPublishingQos(),
-                        Unpooled.unreleasableBuffer(published.getPayload()), false);
+            if (!(message instanceof PublishedMessage published)) {
+                return message;
             }
-            return message;
+            String name = published.getTopic().toString();
+            boolean retained = name.endsWith(RETAINED_MARK);
+            boolean detached = isDetached(published.getPayload());
+            if (!retained && detached) {
+                return message;
+            }
+            // Read back from disk: a plain heap buffer that a release would empty under a concurrent commit.
+            ByteBuf payload = detached ? published.getPayload() : Unpooled.unreleasableBuffer(published.getPayload());
+            Topic topic = published.getTopic();
+            if (retained) {
+                topic = new Topic(name.substring(0, name.length() - RETAINED_MARK.length()));
+                copied.mark(payload); // again: after a restart the array is a new one
+            }
+            return new PublishedMessage(topic, published.getPublishingQos(), payload, false);
         }
 
         @Override

@@ -36,9 +36,9 @@ import java.util.function.Consumer;
  * buffers), so they keep RETAIN=0. Covered: direct delivery, resends of unacknowledged messages (same buffer), and
  * messages that wait in a session's queue while its in-flight window is full, as long as the queue hands back the
  * buffer it was given (in-memory queues of clean sessions; H2 queues of persistent sessions while the entry is still
- * in H2's cache). Not covered: a retained delivery queued for a persistent session that is read back from disk, such as
- * after a broker restart (the payload is a new array then), and subscriptions made in the moment between Moquette
- * starting and {@link #install}.
+ * in H2's cache), and, through a mark {@link DetachedQueues} stores with each queued retained delivery, messages read
+ * back from disk after a restart. Not covered: subscriptions made in the moment between Moquette starting and
+ * {@link #install}.
  */
 public final class RetainedDeliveries {
 
@@ -84,13 +84,23 @@ public final class RetainedDeliveries {
     }
 
     /**
-     * Called when a queue copies a payload ({@link DetachedQueues}): a copy of a retained delivery's payload is one
-     * too, so the flag survives the session queue.
+     * What {@link DetachedQueues} needs to carry the mark through session queues: a copy of a retained delivery's
+     * payload, or its read-back from disk after a restart, is one too.
      */
-    public void copied(ByteBuf from, ByteBuf to) {
-        if (to.hasArray() && isRetainedPayload(from)) {
-            payloads.add(to.array());
-        }
+    public DetachedQueues.RetainMarks marks() {
+        return new DetachedQueues.RetainMarks() {
+            @Override
+            public boolean isRetained(ByteBuf payload) {
+                return isRetainedPayload(payload);
+            }
+
+            @Override
+            public void mark(ByteBuf payload) {
+                if (payload.hasArray()) {
+                    payloads.add(payload.array());
+                }
+            }
+        };
     }
 
     /** Moquette's store, remembering the payload arrays of the messages it returns for a new subscription. */
