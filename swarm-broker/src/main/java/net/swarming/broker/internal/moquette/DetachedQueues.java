@@ -8,6 +8,7 @@ import io.moquette.broker.SessionRegistry.PublishedMessage;
 import io.moquette.broker.subscriptions.Topic;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -80,11 +81,12 @@ public final class DetachedQueues {
     public static void install(Server server, RetainMarks copied) {
         Object registry = ChannelHooks.read(server, "sessions");
         IQueueRepository repository = (IQueueRepository) ChannelHooks.read(registry, "queueRepository");
-        if (!(repository instanceof Repository)) {
-            ChannelHooks.write(registry, "queueRepository", new Repository(repository, copied));
-        }
         Map<?, ?> pool = (Map<?, ?>) ChannelHooks.read(registry, "pool");
         SessionLoops loops = SessionLoops.of(server);
+        if (!(repository instanceof Repository)) {
+            ChannelHooks.write(registry, "queueRepository", new Repository(repository, copied,
+                    () -> requeueInflight(pool, loops)));
+        }
         loops.runOnEach(loop -> {
             int wrapped = 0;
             for (Map.Entry<?, ?> entry : pool.entrySet()) {
@@ -96,6 +98,53 @@ public final class DetachedQueues {
                 LOG.debug("session loop {}: {} existing persistent queues wrapped", loop, wrapped);
             }
         });
+    }
+
+    /**
+     * At a clean stop (Moquette closes the queue repository after the connections, before the store): puts every
+     * persistent session's sent-but-unacknowledged messages back into its stored queue. Moquette 0.17 keeps them only
+     * in memory and resends them on the next connect of the same run, so a restart lost them: up to a whole in-flight
+     * window of QoS 1 results per indexer (it acknowledges only what it has stored) whenever the broker was restarted
+     * while an indexer was away or its acknowledgements were on the way. They go to the back of the queue, behind
+     * what was queued after them (at least once, not in order); a kill -9 of the broker still loses them.
+     */
+    private static void requeueInflight(Map<?, ?> pool, SessionLoops loops) {
+        try {
+            loops.runOnEach(loop -> {
+                int moved = 0;
+                for (Map.Entry<?, ?> entry : pool.entrySet()) {
+                    if (loops.loopOf((String) entry.getKey()) == loop) {
+                        moved += requeueInflight(entry.getValue());
+                    }
+                }
+                if (moved > 0) {
+                    LOG.info("session loop {}: {} unacknowledged messages kept in their sessions' queues for the "
+                            + "next start", loop, moved);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("could not keep unacknowledged messages of persistent sessions: {}", e.toString());
+        }
+    }
+
+    private static int requeueInflight(Object session) {
+        if (Boolean.TRUE.equals(ChannelHooks.read(session, "clean"))) {
+            return 0; // discarded with the session anyway
+        }
+        Map<?, ?> inflight = (Map<?, ?>) ChannelHooks.read(session, "inflightWindow");
+        @SuppressWarnings("unchecked")
+        SessionMessageQueue<EnqueuedMessage> queue =
+                (SessionMessageQueue<EnqueuedMessage>) ChannelHooks.read(session, "sessionQueue");
+        int moved = 0;
+        for (Object m : List.copyOf(inflight.values())) {
+            if (m instanceof PublishedMessage published) {
+                published.retain(); // the queue takes over a reference; the window keeps its own
+                queue.enqueue(published);
+                moved++;
+            }
+        }
+        inflight.clear();
+        return moved;
     }
 
     private static boolean wrap(Object session, RetainMarks copied) {
@@ -118,10 +167,12 @@ public final class DetachedQueues {
     static final class Repository implements IQueueRepository {
         private final IQueueRepository stored;
         private final RetainMarks copied;
+        private final Runnable beforeClose;
 
-        Repository(IQueueRepository stored, RetainMarks copied) {
+        Repository(IQueueRepository stored, RetainMarks copied, Runnable beforeClose) {
             this.stored = stored;
             this.copied = copied;
+            this.beforeClose = beforeClose;
         }
 
         @Override
@@ -141,6 +192,7 @@ public final class DetachedQueues {
 
         @Override
         public void close() {
+            beforeClose.run();
             stored.close();
         }
     }

@@ -96,7 +96,7 @@ class QueuedMessagesLimitTest {
         MVStore store = new MVStore.Builder().open();
         try {
             H2QueueRepository repository = new H2QueueRepository(store);
-            DetachedQueues.Repository detached = new DetachedQueues.Repository(repository, (from, to) -> { });
+            DetachedQueues.Repository detached = new DetachedQueues.Repository(repository, DetachedQueues.RetainMarks.NONE, () -> { });
             SessionMessageQueue<EnqueuedMessage> h2 = detached.getOrCreateQueue("idx");
             h2.enqueue(queued("a"));
             h2.enqueue(queued("b"));
