@@ -63,6 +63,7 @@ import net.swarming.common.mqtt.MqttLinkConfig;
 import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.mqtt.Subscription;
 import net.swarming.common.mqtt.internal.FailoverBackoff;
+import net.swarming.common.mqtt.internal.LinkStateCell;
 import net.swarming.common.mqtt.internal.NamedThreadFactory;
 import net.swarming.indexer.internal.intake.IntakeLink;
 import org.slf4j.Logger;
@@ -126,8 +127,7 @@ public final class NettyIntakeLink implements IntakeLink {
     private final AtomicLong connectionLostCount = new AtomicLong();
     private final AtomicLong acksSent = new AtomicLong();
     private final AtomicLong acksDropped = new AtomicLong();
-    private final Object stateMonitor = new Object();
-    private volatile LinkState state = LinkState.DISCONNECTED;
+    private final LinkStateCell state;
     /** The connection being attempted or up; written on the scheduler thread only. */
     private volatile Connection current;
 
@@ -148,6 +148,7 @@ public final class NettyIntakeLink implements IntakeLink {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.group = Objects.requireNonNull(group, "group");
+        this.state = new LinkStateCell("MQTT intake link " + config.clientId());
         if (!config.manualAcks() || config.will() != null) {
             throw new IllegalArgumentException("the Netty intake link needs manualAcks and no will, got " + config);
         }
@@ -199,25 +200,12 @@ public final class NettyIntakeLink implements IntakeLink {
 
     @Override
     public LinkState state() {
-        return state;
+        return state.get();
     }
 
     @Override
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (stateMonitor) {
-            while (state != LinkState.CONNECTED) {
-                if (state == LinkState.CLOSED) {
-                    return false;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(stateMonitor, left);
-            }
-            return true;
-        }
+        return state.awaitConnected(timeout);
     }
 
     /** @return successful connections (CONNACK and SUBACK received) so far */
@@ -319,13 +307,15 @@ public final class NettyIntakeLink implements IntakeLink {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        c.channel = ch; // before any event of the channel can ask to close it
                         ChannelPipeline p = ch.pipeline();
                         if (broker.isTls()) {
                             SslHandler ssl = TlsContexts.handler(tls, ch.alloc(), broker);
                             ssl.handshakeFuture().addListener(f -> {
                                 if (!f.isSuccess()) {
+                                    // The root cause's message says it all (PKIX path, host name); no chain.
                                     c.fail(new IllegalStateException("TLS handshake with " + broker + " failed: "
-                                            + rootMessage(f.cause()), f.cause()));
+                                            + rootMessage(f.cause())));
                                 }
                             });
                             p.addLast("tls", ssl);
@@ -383,7 +373,8 @@ public final class NettyIntakeLink implements IntakeLink {
         brokerIndex = (brokerIndex + 1) % order.size();
         Duration delay = backoff.afterFailedAttempt();
         log.warn("connect to {} failed (attempt {}): {}; next: {} in {} ms", c.broker, c.attemptNo,
-                describe(c.failure != null ? c.failure : e), order.get(brokerIndex), delay.toMillis());
+                LinkStateCell.describe(c.failure != null ? c.failure : e), order.get(brokerIndex),
+                delay.toMillis());
         setState(LinkState.DISCONNECTED);
         scheduleAttempt(delay);
     }
@@ -403,7 +394,7 @@ public final class NettyIntakeLink implements IntakeLink {
         brokerIndex = (brokerIndex + 1) % order.size();
         Duration delay = backoff.afterLoss(upFor.isNegative() ? Duration.ZERO : upFor);
         log.warn("connection to {} lost after {} s: {}; next: {} in {} ms", c.broker, upFor.toSeconds(),
-                describe(cause), order.get(brokerIndex), delay.toMillis());
+                LinkStateCell.describe(cause), order.get(brokerIndex), delay.toMillis());
         setState(LinkState.DISCONNECTED);
         scheduleAttempt(delay);
     }
@@ -437,14 +428,7 @@ public final class NettyIntakeLink implements IntakeLink {
     }
 
     private void setState(LinkState next) {
-        synchronized (stateMonitor) {
-            if (state == next || state == LinkState.CLOSED) {
-                return;
-            }
-            log.debug("MQTT intake link {}: {} -> {}", config.clientId(), state, next);
-            state = next;
-            stateMonitor.notifyAll();
-        }
+        state.set(next);
     }
 
     private void onScheduler(String what, Runnable task) {
@@ -493,18 +477,6 @@ public final class NettyIntakeLink implements IntakeLink {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static String describe(Throwable e) {
-        if (e == null) {
-            return "no reason given";
-        }
-        String s = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root != e && !s.contains(String.valueOf(root.getMessage())) ? s + " (" + root + ")" : s;
     }
 
     private static String rootMessage(Throwable e) {
@@ -649,7 +621,7 @@ public final class NettyIntakeLink implements IntakeLink {
             try {
                 if (m.decoderResult().isFailure()) {
                     c.fail(new IllegalStateException("malformed MQTT packet from " + c.broker + ": "
-                            + rootMessage(m.decoderResult().cause()), m.decoderResult().cause()));
+                            + rootMessage(m.decoderResult().cause())));
                     return;
                 }
                 MqttFixedHeader h = m.fixedHeader();
