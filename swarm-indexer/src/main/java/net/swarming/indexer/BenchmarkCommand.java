@@ -26,11 +26,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
 import net.swarming.common.mqtt.MqttSecurity;
@@ -62,6 +65,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Most QoS 1 publishes the benchmark keeps unacknowledged, with either publisher. */
     static final int PUBLISH_WINDOW = 20_000;
+    /** Timed receive-only runs of each intake, taken in turns. */
+    static final int INTAKE_CPU_RUNS = 3;
 
     @Spec
     CommandSpec spec;
@@ -193,12 +198,29 @@ public final class BenchmarkCommand implements Callable<Integer> {
         Map<String, Double> cpu = new LinkedHashMap<>();
         StringBuilder cpuLines = new StringBuilder();
         if (intakeCpuMessages > 0) {
-            for (IndexerConfig.MqttIntake intake : intakes) {
-                double micros = intakeCpu(intake, generate(intakeCpuMessages, t0.minus(Duration.ofDays(400))), out);
-                cpu.put(intake.name(), micros);
-                cpuLines.append(String.format(Locale.ROOT, "- intake alone (receive, copy, acknowledge at once; %d "
-                        + "QoS 1 messages after as many to warm up), %s: %.1f µs of CPU per message (process CPU "
-                        + "less the publisher's threads)%n", intakeCpuMessages, intake, micros));
+            MqttFramePublisher.Frames frames = frames(generate(intakeCpuMessages, t0.minus(Duration.ofDays(400))));
+            // One untimed pass of every intake warms the JIT up; then they take turns, and medians are reported.
+            double[][] perRun = new double[intakes.size()][INTAKE_CPU_RUNS];
+            for (int run = -1; run < INTAKE_CPU_RUNS; run++) {
+                for (int i = 0; i < intakes.size(); i++) {
+                    double micros = intakeCpu(intakes.get(i), frames, out);
+                    if (run >= 0) {
+                        perRun[i][run] = micros;
+                    }
+                }
+            }
+            for (int i = 0; i < intakes.size(); i++) {
+                double micros = median(perRun[i]);
+                cpu.put(intakes.get(i).name(), micros);
+                StringBuilder runs = new StringBuilder();
+                for (double r : perRun[i]) {
+                    runs.append(runs.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.1f", r));
+                }
+                cpuLines.append(String.format(Locale.ROOT, "- intake alone (receive, hand over, acknowledge in groups "
+                        + "from another thread as the spool writer does, no disk; %d QoS 1 messages a run, median of "
+                        + "%d alternating runs after a warm-up), %s: %.1f µs of CPU per message (process CPU less the "
+                        + "publisher's threads; runs %s)%n", intakeCpuMessages, INTAKE_CPU_RUNS, intakes.get(i),
+                        micros, runs));
             }
         }
         double[] raw = new double[rounds];
@@ -328,28 +350,49 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * One intake alone: subscribed on a clean session, acknowledging every message as it is delivered (no spool, no
-     * Elasticsearch), fed pre-encoded frames. Returns the process CPU from the first publish until every message was
-     * delivered, less the CPU of the publishing threads, per message, after one untimed warm-up of the same size.
-     */
-    private double intakeCpu(IndexerConfig.MqttIntake kind, List<PingResult> generated, PrintWriter out)
-            throws Exception {
+    private static MqttFramePublisher.Frames frames(List<PingResult> generated) {
         List<byte[]> payloads = new ArrayList<>(generated.size());
         List<String> topics = new ArrayList<>(generated.size());
         for (PingResult r : generated) {
             payloads.add(PingCodec.encodeV2(r));
             topics.add(Topics.ping(r.target()));
         }
-        MqttFramePublisher.Frames frames = MqttFramePublisher.encode(topics, payloads);
-        java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
+        return MqttFramePublisher.encode(topics, payloads);
+    }
+
+    /**
+     * One intake alone: subscribed on a clean session, fed pre-encoded frames; what it delivers is acknowledged in
+     * groups by one other thread, as the spool writer does after each fsync, but with no spool and no Elasticsearch.
+     * Returns the process CPU from the first publish until every message was acknowledged, less the CPU of the
+     * publishing threads, per message. Only this intake is subscribed meanwhile.
+     */
+    private double intakeCpu(IndexerConfig.MqttIntake kind, MqttFramePublisher.Frames frames, PrintWriter out)
+            throws Exception {
+        AtomicLong delivered = new AtomicLong();
+        LinkedBlockingQueue<InboundMessage> handedOver = new LinkedBlockingQueue<>();
         BrokerIntake[] self = new BrokerIntake[1];
+        Thread acker = new Thread(() -> {
+            List<InboundMessage> group = new ArrayList<>();
+            try {
+                while (true) {
+                    group.add(handedOver.take());
+                    handedOver.drainTo(group, 999);
+                    for (InboundMessage m : group) {
+                        self[0].ack(m);
+                    }
+                    delivered.addAndGet(group.size());
+                    group.clear();
+                }
+            } catch (InterruptedException e) {
+                // the run is over
+            }
+        }, "swarm-bench-acker");
         try (BrokerIntake intake = new BrokerIntake(List.of(broker), MqttLink.defaultClientId("swarm-bench-intake"),
-                false, MqttSecurity.NONE, kind, MqttLinkConfig.DEFAULT_KEEP_ALIVE, m -> {
-                    self[0].ack(m);
-                    delivered.incrementAndGet();
-                }, Clock.systemUTC())) {
+                false, MqttSecurity.NONE, kind, MqttLinkConfig.DEFAULT_KEEP_ALIVE, handedOver::add,
+                Clock.systemUTC())) {
             self[0] = intake;
+            acker.setDaemon(true);
+            acker.start();
             intake.start();
             long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!intake.allConnected()) {
@@ -358,36 +401,32 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
                 Thread.sleep(20);
             }
-            double micros = 0;
-            for (int run = 0; run < 2; run++) { // the first run warms up
-                long before = delivered.get();
-                ThreadCpu publisherCpu = new ThreadCpu();
-                long cpuStart = processCpuNanos();
-                long start = System.nanoTime();
-                try (MqttFramePublisher frameLink = MqttFramePublisher.connect(broker,
-                        MqttLink.defaultClientId("swarm-bench"), 30_000)) {
-                    publisherCpu.track(Thread.currentThread());
-                    publisherCpu.trackByName("swarm-bench-puback");
-                    frameLink.publish(frames, PUBLISH_WINDOW, 5, TimeUnit.MINUTES);
-                    publisherCpu.sample();
-                }
-                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-                while (delivered.get() - before < generated.size()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the " + kind + " intake received only "
-                                + (delivered.get() - before) + " of " + generated.size());
-                    }
-                    Thread.sleep(1);
-                }
-                long cpu = processCpuNanos() - cpuStart - publisherCpu.used();
-                double seconds = (System.nanoTime() - start) / 1e9;
-                micros = cpu / 1e3 / generated.size();
-                if (run == 1) {
-                    out.printf(Locale.ROOT, "%s intake alone: %d messages in %.2f s, %.1f µs CPU per message%n", kind,
-                            generated.size(), seconds, micros);
-                }
+            ThreadCpu publisherCpu = new ThreadCpu();
+            long cpuStart = processCpuNanos();
+            long start = System.nanoTime();
+            try (MqttFramePublisher frameLink = MqttFramePublisher.connect(broker,
+                    MqttLink.defaultClientId("swarm-bench"), 30_000)) {
+                publisherCpu.track(Thread.currentThread());
+                publisherCpu.trackByName("swarm-bench-puback");
+                frameLink.publish(frames, PUBLISH_WINDOW, 5, TimeUnit.MINUTES);
+                publisherCpu.sample();
             }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (delivered.get() < frames.count()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the " + kind + " intake received only " + delivered.get()
+                            + " of " + frames.count());
+                }
+                Thread.sleep(1);
+            }
+            long cpu = processCpuNanos() - cpuStart - publisherCpu.used();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double micros = cpu / 1e3 / frames.count();
+            out.printf(Locale.ROOT, "%s intake alone: %d messages in %.2f s, %.1f µs CPU per message%n", kind,
+                    frames.count(), seconds, micros);
             return micros;
+        } finally {
+            acker.interrupt();
         }
     }
 

@@ -270,7 +270,7 @@ class NettyIntakeLinkIT {
     // ---- keep-alive, a frozen broker, a broker down at start --------------------------------------------------------
 
     @Test
-    void whenIdle_thenPingsKeepTheConnection_andWhenTheBrokerFreezes_thenTheDeadConnectionIsDropped(
+    void whenIdle_thenPingsKeepTheConnection_andWhenTheBrokerFreezes_thenTheDeadConnectionIsDroppedAndConnectTimesOut(
             MosquittoBroker broker) throws Exception {
         Inbox inbox = new Inbox();
         NettyIntakeLink link = link(BrokerAddress.parse(broker.hostPort()), clientId(), false, MqttSecurity.NONE,
@@ -291,6 +291,10 @@ class NettyIntakeLinkIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> link.connectionLostCount() == 1);
             assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("the connection is dead")),
                     "the reason is logged");
+            // The frozen broker's kernel still accepts TCP connections: the connect timeout ends the attempt.
+            await().atMost(Duration.ofSeconds(20)).until(() -> link.connectFailureCount() >= 1);
+            assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("no CONNACK within PT5S")),
+                    messages());
         } finally {
             signal("CONT", mosquitto.pid());
         }
