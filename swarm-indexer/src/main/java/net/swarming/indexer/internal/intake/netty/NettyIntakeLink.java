@@ -704,6 +704,9 @@ public final class NettyIntakeLink implements IntakeLink {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent e && e.state() == IdleState.WRITER_IDLE) {
+                if (!c.connAckReceived) {
+                    return; // until CONNACK the connect timeout is the only limit
+                }
                 ctx.writeAndFlush(MqttMessage.PINGREQ, ctx.voidPromise());
                 if (pingCheck == null || pingCheck.isDone()) {
                     long sentAt = System.nanoTime();
