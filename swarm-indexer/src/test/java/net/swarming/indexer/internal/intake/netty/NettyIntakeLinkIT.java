@@ -267,6 +267,29 @@ class NettyIntakeLinkIT {
         assertNull(last.messages.poll(500, TimeUnit.MILLISECONDS), "nothing acknowledged came back");
     }
 
+    /** Far above Netty's default of 8092 bytes: the indexer, not the decoder, decides what is oversized. */
+    @Test
+    void whenAMessageIsLarge_thenDeliveredWholeAndTheConnectionStaysUp(MosquittoBroker broker) throws Exception {
+        BrokerAddress address = BrokerAddress.parse(broker.hostPort());
+        Inbox inbox = new Inbox();
+        NettyIntakeLink link = link(address, clientId(), false, inbox);
+        awaitConnected(link);
+        byte[] big = new byte[2 * 1024 * 1024];
+        java.util.Arrays.fill(big, (byte) 'x');
+        Path file = tmp.resolve("big.txt");
+        java.nio.file.Files.write(file, big);
+        Process p = new ProcessBuilder("mosquitto_pub", "-h", address.host(), "-p", Integer.toString(address.port()),
+                "-i", clientId(), "-t", "ping/big", "-f", file.toString(), "-q", "1").redirectErrorStream(true).start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        publish(address, "ping/small", "after");
+
+        InboundMessage m = inbox.next();
+        assertEquals(big.length, m.payload().length);
+        assertEquals("after", inbox.next().payloadAsString());
+        assertEquals(0, link.connectionLostCount());
+    }
+
     // ---- keep-alive, a frozen broker, a broker down at start --------------------------------------------------------
 
     @Test
