@@ -402,6 +402,47 @@ class NettyIntakeLinkIT {
                 messages());
     }
 
+    /** A certificate the test CA signed for another host: trusted, but not for the name the link connects to. */
+    @Test
+    void whenTheCertificateNamesAnotherHost_thenTheHandshakeFailsOnTheHostName() throws Exception {
+        TestCertificates.Authority ca = TestCertificates.newAuthority(tmp.resolve("ca"), "ca", "intake test CA");
+        Path dir = tmp.resolve("elsewhere");
+        java.nio.file.Files.createDirectories(dir);
+        Path config = dir.resolve("ext.cnf");
+        java.nio.file.Files.writeString(config, "[v3]\nsubjectAltName = DNS:elsewhere.invalid\n"
+                + "extendedKeyUsage = serverAuth\n");
+        Path key = dir.resolve("server.key");
+        Path csr = dir.resolve("server.csr");
+        Path cert = dir.resolve("server.pem");
+        openssl(dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key.toString(), "-out", csr.toString(), "-subj", "/CN=elsewhere.invalid");
+        openssl(dir, "x509", "-req", "-in", csr.toString(), "-CA", ca.certificate().toString(), "-CAkey",
+                ca.key().toString(), "-set_serial", "0x1234", "-days", "1", "-extfile", config.toString(),
+                "-extensions", "v3", "-out", cert.toString());
+        SwarmBroker queen = SwarmBroker.start(new BrokerConfig("127.0.0.1", 0, tmp.resolve("data"),
+                BrokerConfig.DEFAULT_MAX_MESSAGE_BYTES, "127.0.0.1", BrokerConfig.METRICS_OFF,
+                TlsListener.pem("127.0.0.1", 0, cert, key), null, null, null, BrokerConfig.LISTENER_OFF));
+        cleanup.add(queen);
+
+        NettyIntakeLink link = link(BrokerAddress.parse("ssl://localhost:" + queen.tlsPort()), clientId(), false,
+                new MqttSecurity(null, null, ca.certificate()), Duration.ofSeconds(60), new Inbox());
+
+        await().atMost(WAIT).until(() -> link.connectFailureCount() >= 1);
+        assertEquals(0, link.connectCount());
+        assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("TLS handshake with")
+                && e.getFormattedMessage().contains("localhost")), messages());
+    }
+
+    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), output);
+    }
+
     private String messages() {
         StringBuilder b = new StringBuilder();
         logs.list.forEach(e -> b.append(e.getFormattedMessage()).append('\n'));
