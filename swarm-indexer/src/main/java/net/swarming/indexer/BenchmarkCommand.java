@@ -26,13 +26,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import net.swarming.common.cli.ExitCodes;
 import net.swarming.common.mqtt.BrokerAddress;
+import net.swarming.common.mqtt.InboundMessage;
 import net.swarming.common.mqtt.MqttLink;
 import net.swarming.common.mqtt.MqttLinkConfig;
+import net.swarming.common.mqtt.MqttSecurity;
 import net.swarming.common.wire.PingCodec;
 import net.swarming.common.wire.PingResult;
 import net.swarming.common.wire.ProbeType;
@@ -41,6 +45,7 @@ import net.swarming.indexer.internal.bench.MqttFramePublisher;
 import net.swarming.indexer.internal.cli.Converters;
 import net.swarming.indexer.internal.document.DocumentMapper;
 import net.swarming.indexer.internal.document.IndexDocument;
+import net.swarming.indexer.internal.intake.BrokerIntake;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -60,6 +65,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Most QoS 1 publishes the benchmark keeps unacknowledged, with either publisher. */
     static final int PUBLISH_WINDOW = 20_000;
+    /** Timed receive-only runs of each intake, taken in turns. */
+    static final int INTAKE_CPU_RUNS = 3;
 
     @Spec
     CommandSpec spec;
@@ -112,6 +119,17 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     List<Publisher> publishers;
 
+    @Option(names = "--intakes", paramLabel = "CLIENT", split = ",", defaultValue = "NETTY",
+            description = "MQTT clients of the indexer's intake to compare: NETTY, PAHO; every one after the first "
+                    + "adds the first writer with that intake as one more contender, and each is measured alone "
+                    + "(receive and acknowledge only) for its CPU per message. Default: ${DEFAULT-VALUE}.")
+    List<IndexerConfig.MqttIntake> intakes;
+
+    @Option(names = "--intake-cpu-messages", paramLabel = "N", defaultValue = "50000",
+            description = "Messages of the receive-only CPU measurement of each intake; 0 skips it. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int intakeCpuMessages;
+
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
             description = "Times the raw loop and every writer are measured, in turn; medians are reported. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -131,7 +149,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     /** What one run measured. */
     public record Result(int results, double rawDocsPerSecond, double indexerDocsPerSecond, double ratio,
                          double lagP50Millis, double lagP99Millis, String report,
-                         Map<String, Double> writerDocsPerSecond) {}
+                         Map<String, Double> writerDocsPerSecond, Map<String, Double> intakeCpuMicrosPerMessage) {}
 
     private Result last;
     private String lastTimeline = "";
@@ -141,28 +159,69 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return last;
     }
 
-    /** One MQTT contender: a bulk writer in its own indexer, fed by one kind of publisher. */
-    private record Contender(IndexerConfig.BulkWriter writer, Publisher publisher, String label) {}
+    /** One MQTT contender: a bulk writer in its own indexer with one intake, fed by one kind of publisher. */
+    private record Contender(IndexerConfig.BulkWriter writer, Publisher publisher, IndexerConfig.MqttIntake intake,
+                             String label, String key) {}
 
     @Override
     public Integer call() throws Exception {
         if (results < 1 || lagResults < 1 || lagRate < 1 || bulkSize < 1 || concurrency < 1 || rounds < 1
-                || writers == null || writers.isEmpty() || publishers == null || publishers.isEmpty()) {
+                || writers == null || writers.isEmpty() || publishers == null || publishers.isEmpty()
+                || intakes == null || intakes.isEmpty() || intakeCpuMessages < 0) {
             throw new IllegalArgumentException("--results, --lag-results, --lag-rate, --bulk-size, --bulk-concurrency "
-                    + "and --rounds must be positive, --writers and --publisher not empty");
+                    + "and --rounds must be positive, --intake-cpu-messages not negative, --writers, --publisher and "
+                    + "--intakes not empty");
         }
         PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
         String suffix = "bench" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         String rawStream = "swarm-pings-" + suffix + "raw";
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
         // Every writer with the first publisher; then the first writer with every other publisher.
+        // Every writer with the first publisher and intake; then the first writer with every other publisher, and
+        // with every other intake.
+        IndexerConfig.MqttIntake intake0 = intakes.get(0);
+        String intake0Label = intakes.size() > 1 ? ", " + intake0 + " intake" : "";
         List<Contender> contenders = new ArrayList<>();
         for (IndexerConfig.BulkWriter writer : writers) {
-            contenders.add(new Contender(writer, publishers.get(0), publishers.size() > 1
-                    ? writer + ", " + publishers.get(0) + " publisher" : writer.toString()));
+            contenders.add(new Contender(writer, publishers.get(0), intake0, (publishers.size() > 1
+                    ? writer + ", " + publishers.get(0) + " publisher" : writer.toString()) + intake0Label,
+                    writer.name()));
         }
         for (Publisher publisher : publishers.subList(1, publishers.size())) {
-            contenders.add(new Contender(writers.get(0), publisher, writers.get(0) + ", " + publisher + " publisher"));
+            contenders.add(new Contender(writers.get(0), publisher, intake0, writers.get(0) + ", " + publisher
+                    + " publisher" + intake0Label, writers.get(0).name() + "+" + publisher.name()));
+        }
+        for (IndexerConfig.MqttIntake intake : intakes.subList(1, intakes.size())) {
+            contenders.add(new Contender(writers.get(0), publishers.get(0), intake, writers.get(0) + ", " + intake
+                    + " intake", writers.get(0).name() + "+" + intake.name() + "_INTAKE"));
+        }
+        Map<String, Double> cpu = new LinkedHashMap<>();
+        StringBuilder cpuLines = new StringBuilder();
+        if (intakeCpuMessages > 0) {
+            MqttFramePublisher.Frames frames = frames(generate(intakeCpuMessages, t0.minus(Duration.ofDays(400))));
+            // One untimed pass of every intake warms the JIT up; then they take turns, and medians are reported.
+            double[][] perRun = new double[intakes.size()][INTAKE_CPU_RUNS];
+            for (int run = -1; run < INTAKE_CPU_RUNS; run++) {
+                for (int i = 0; i < intakes.size(); i++) {
+                    double micros = intakeCpu(intakes.get(i), frames, out);
+                    if (run >= 0) {
+                        perRun[i][run] = micros;
+                    }
+                }
+            }
+            for (int i = 0; i < intakes.size(); i++) {
+                double micros = median(perRun[i]);
+                cpu.put(intakes.get(i).name(), micros);
+                StringBuilder runs = new StringBuilder();
+                for (double r : perRun[i]) {
+                    runs.append(runs.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.1f", r));
+                }
+                cpuLines.append(String.format(Locale.ROOT, "- intake alone (receive, hand over, acknowledge in groups "
+                        + "from another thread as the spool writer does, no disk; %d QoS 1 messages a run, median of "
+                        + "%d alternating runs after a warm-up), %s: %.1f µs of CPU per message (process CPU less the "
+                        + "publisher's threads; runs %s)%n", intakeCpuMessages, INTAKE_CPU_RUNS, intakes.get(i),
+                        micros, runs));
+            }
         }
         double[] raw = new double[rounds];
         StringBuilder rows = new StringBuilder();
@@ -186,7 +245,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 Contender contender = contenders.get(c - 1);
                 String stream = "swarm-pings-" + suffix + "mqtt" + (c - 1) + "-"
                         + contender.writer().name().toLowerCase(Locale.ROOT);
-                try (Indexer indexer = startIndexer(contender.writer(), stream, suffix + round + "c" + (c - 1))) {
+                try (Indexer indexer = startIndexer(contender.writer(), contender.intake(), stream,
+                        suffix + round + "c" + (c - 1))) {
                     // Its data stream is created and the code warmed up before anything is timed.
                     throughMqtt(generate(concurrency * bulkSize, t0.minus(Duration.ofDays(++day))), indexer,
                             contender.publisher(), out);
@@ -221,10 +281,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
             rule.append("---|");
             double m = median(pipedByIndex[w]);
             medians.append(String.format(Locale.ROOT, "- median MQTT → indexer (spool, fsync, acks) → Elasticsearch "
-                    + "with the %s writer (%s publisher): %.0f docs/s, ratio to the median raw rate %.2f%n",
-                    contender.writer(), contender.publisher(), m, m / rawMedian));
-            perContender.put(w < writers.size() ? contender.writer().name()
-                    : contender.writer().name() + "+" + contender.publisher().name(), m);
+                    + "with the %s writer (%s publisher, %s intake): %.0f docs/s, ratio to the median raw rate "
+                    + "%.2f%n", contender.writer(), contender.publisher(), contender.intake(), m, m / rawMedian));
+            perContender.put(contender.key(), m);
         }
         String text = String.format(Locale.ROOT, """
                 ## Indexer benchmark (%s)
@@ -235,14 +294,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 timed; the order of raw loop and contenders turns every round; MQTT payloads (%s publisher) and raw \
                 NDJSON prepared up front
                 - median raw `_bulk` loop (prepared NDJSON): %.0f docs/s
-                %s- ratio indexer (%s) / raw: %.2f (target ≥ 0.8)
+                %s%s- ratio indexer (%s) / raw: %.2f (target ≥ 0.8)
                 - publish → searchable at %d results/s with the %s writer (%d results, default 1 s refresh, published \
                 through the MQTT link): p50 %.0f ms, p99 %.0f ms
 
                 %s
                 %s
                 %s""", Instant.now(), results, averageSize(generate(1, t0), rawStream), rounds, bulkSize,
-                concurrency, broker, elasticsearch, first.publisher(), rawMedian, medians, first.label(), ratio,
+                concurrency, broker, elasticsearch, first.publisher(), rawMedian, medians, cpuLines, first.label(), ratio,
                 lagRate, first.writer(), lagResults, lag[0], lag[1], header, rule, rows);
         out.println(text);
         if (report.getParent() != null) {
@@ -250,11 +309,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
         Files.writeString(report, text, StandardCharsets.UTF_8);
         out.println("report written to " + report.toAbsolutePath());
-        last = new Result(results, rawMedian, pipedMedian, ratio, lag[0], lag[1], text, perContender);
+        last = new Result(results, rawMedian, pipedMedian, ratio, lag[0], lag[1], text, perContender, cpu);
         return ExitCodes.OK;
     }
 
-    private Indexer startIndexer(IndexerConfig.BulkWriter writer, String stream, String id) throws Exception {
+    private Indexer startIndexer(IndexerConfig.BulkWriter writer, IndexerConfig.MqttIntake intake, String stream,
+                                 String id) throws Exception {
         IndexerConfig config = IndexerConfig.builder()
                 .brokers(List.of(broker))
                 .elasticsearch(List.of(elasticsearch))
@@ -267,6 +327,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 .bulkSize(bulkSize)
                 .bulkConcurrency(concurrency)
                 .bulkWriter(writer)
+                .mqttIntake(intake)
                 .metricsPort(IndexerConfig.METRICS_DISABLED)
                 .build();
         Indexer indexer = Indexer.start(config, Clock.systemUTC());
@@ -286,6 +347,124 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } catch (Exception | Error e) {
             indexer.close();
             throw e;
+        }
+    }
+
+    private static MqttFramePublisher.Frames frames(List<PingResult> generated) {
+        List<byte[]> payloads = new ArrayList<>(generated.size());
+        List<String> topics = new ArrayList<>(generated.size());
+        for (PingResult r : generated) {
+            payloads.add(PingCodec.encodeV2(r));
+            topics.add(Topics.ping(r.target()));
+        }
+        return MqttFramePublisher.encode(topics, payloads);
+    }
+
+    /**
+     * One intake alone: subscribed on a clean session, fed pre-encoded frames; what it delivers is acknowledged in
+     * groups by one other thread, as the spool writer does after each fsync, but with no spool and no Elasticsearch.
+     * Returns the process CPU from the first publish until every message was acknowledged, less the CPU of the
+     * publishing threads, per message. Only this intake is subscribed meanwhile.
+     */
+    private double intakeCpu(IndexerConfig.MqttIntake kind, MqttFramePublisher.Frames frames, PrintWriter out)
+            throws Exception {
+        AtomicLong delivered = new AtomicLong();
+        LinkedBlockingQueue<InboundMessage> handedOver = new LinkedBlockingQueue<>();
+        BrokerIntake[] self = new BrokerIntake[1];
+        Thread acker = new Thread(() -> {
+            List<InboundMessage> group = new ArrayList<>();
+            try {
+                while (true) {
+                    group.add(handedOver.take());
+                    handedOver.drainTo(group, 999);
+                    for (InboundMessage m : group) {
+                        self[0].ack(m);
+                    }
+                    delivered.addAndGet(group.size());
+                    group.clear();
+                }
+            } catch (InterruptedException e) {
+                // the run is over
+            }
+        }, "swarm-bench-acker");
+        try (BrokerIntake intake = new BrokerIntake(List.of(broker), MqttLink.defaultClientId("swarm-bench-intake"),
+                false, MqttSecurity.NONE, kind, MqttLinkConfig.DEFAULT_KEEP_ALIVE, handedOver::add,
+                Clock.systemUTC())) {
+            self[0] = intake;
+            acker.setDaemon(true);
+            acker.start();
+            intake.start();
+            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!intake.allConnected()) {
+                if (System.nanoTime() > waitUntil) {
+                    throw new IllegalStateException("the " + kind + " intake could not connect to " + broker);
+                }
+                Thread.sleep(20);
+            }
+            ThreadCpu publisherCpu = new ThreadCpu();
+            long cpuStart = processCpuNanos();
+            long start = System.nanoTime();
+            try (MqttFramePublisher frameLink = MqttFramePublisher.connect(broker,
+                    MqttLink.defaultClientId("swarm-bench"), 30_000)) {
+                publisherCpu.track(Thread.currentThread());
+                publisherCpu.trackByName("swarm-bench-puback");
+                frameLink.publish(frames, PUBLISH_WINDOW, 5, TimeUnit.MINUTES);
+                publisherCpu.sample();
+            }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (delivered.get() < frames.count()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the " + kind + " intake received only " + delivered.get()
+                            + " of " + frames.count());
+                }
+                Thread.sleep(1);
+            }
+            long cpu = processCpuNanos() - cpuStart - publisherCpu.used();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double micros = cpu / 1e3 / frames.count();
+            out.printf(Locale.ROOT, "%s intake alone: %d messages in %.2f s, %.1f µs CPU per message%n", kind,
+                    frames.count(), seconds, micros);
+            return micros;
+        } finally {
+            acker.interrupt();
+        }
+    }
+
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getProcessCpuTime();
+        }
+        throw new IllegalStateException("this JVM does not report process CPU time");
+    }
+
+    /** CPU used by chosen threads between {@link #track} and {@link #sample}. */
+    private static final class ThreadCpu {
+        private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory
+                .getThreadMXBean();
+        private final Map<Long, Long> start = new LinkedHashMap<>();
+        private long used;
+
+        void track(Thread t) {
+            start.put(t.getId(), threads.getThreadCpuTime(t.getId()));
+        }
+
+        void trackByName(String name) {
+            Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).forEach(this::track);
+        }
+
+        void sample() {
+            for (Map.Entry<Long, Long> e : start.entrySet()) {
+                long now = threads.getThreadCpuTime(e.getKey());
+                if (now >= 0 && e.getValue() >= 0) {
+                    used += now - e.getValue();
+                }
+            }
+        }
+
+        long used() {
+            return used;
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import net.swarming.common.cli.StartupException;
 import net.swarming.common.mqtt.InboundMessage;
+import net.swarming.common.mqtt.MqttLinkConfig;
 import net.swarming.common.metrics.MetricsServer;
 import net.swarming.indexer.internal.IndexerMetrics;
 import net.swarming.indexer.internal.document.DocumentMapper;
@@ -186,14 +187,14 @@ public final class Indexer implements AutoCloseable {
         sink.onRejected(rejected -> deadLetter(rejected, mapper, clock));
         MessageRouter router = new MessageRouter(mapper, this::enqueue, metrics, clock, config.maxMessageBytes());
         BrokerIntake links = new BrokerIntake(config.brokers(), clientId, config.persistentSession(),
-                config.mqttSecurity(), router, clock);
+                config.mqttSecurity(), config.mqttIntake(), MqttLinkConfig.DEFAULT_KEEP_ALIVE, router, clock);
         intake = links;
         links.start();
-        LOG.info("indexer started: brokers {} as {} ({}; {}), Elasticsearch {} ({}), streams {}, {} and {}, bulk {} docs "
-                + "every {} ms, spool {} (up to {} bytes)",
+        LOG.info("indexer started: brokers {} as {} ({}, {} intake; {}), Elasticsearch {} ({}), streams {}, {} and {}, "
+                + "bulk {} docs every {} ms, spool {} (up to {} bytes)",
                 links.brokers(), clientId, config.persistentSession() ? "persistent sessions"
                         : "clean sessions: set --spool-dir to have brokers keep results while it is down",
-                MqttSecurityOptions.describe(config.mqttSecurity()),
+                config.mqttIntake(), MqttSecurityOptions.describe(config.mqttSecurity()),
                 config.elasticsearch(), config.elasticsearchAuth(), config.pingsStream(), config.agentsStream(),
                 config.deadLetterStream(), config.bulkSize(), config.flushInterval().toMillis(), spool.directory(),
                 config.spoolMaxBytes());

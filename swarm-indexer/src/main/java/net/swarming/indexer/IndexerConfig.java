@@ -43,8 +43,10 @@ import net.swarming.common.mqtt.MqttSecurity;
  * @param metricsPort port of the Prometheus endpoint; 0 picks a free port, -1 disables it
  * @param bulkWriter what drains the spool to Elasticsearch: the client's BulkIngester or the indexer's own
  *     {@code _bulk} writer (see docs/performance.md, "Indexer", for the measured comparison)
+ * @param mqttIntake the MQTT client the intake runs on: Netty's MQTT codec (the default, about half the CPU per
+ *     message) or the project's Paho link, kept for comparison
  * @param mqttSecurity user name, password and CA file for the brokers ({@link MqttSecurity#NONE}: anonymous, the
- *     JVM's trust store)
+ *     JVM's trust store for {@code ssl://} brokers)
  */
 public record IndexerConfig(
         List<BrokerAddress> brokers,
@@ -66,6 +68,7 @@ public record IndexerConfig(
         String metricsHost,
         int metricsPort,
         BulkWriter bulkWriter,
+        MqttIntake mqttIntake,
         MqttSecurity mqttSecurity) {
 
     public static final URI DEFAULT_ELASTICSEARCH = URI.create("http://localhost:9200");
@@ -84,6 +87,16 @@ public record IndexerConfig(
     }
 
     public static final BulkWriter DEFAULT_BULK_WRITER = BulkWriter.INGESTER;
+
+    /** The MQTT client of the intake; both subscribe, acknowledge and fail over alike. */
+    public enum MqttIntake {
+        /** Netty's MQTT codec ({@code internal.intake.netty}). */
+        NETTY,
+        /** The project's Paho 1.2.5 link ({@code MqttLink}). */
+        PAHO
+    }
+
+    public static final MqttIntake DEFAULT_MQTT_INTAKE = MqttIntake.NETTY;
     public static final int DEFAULT_BULK_CONCURRENCY = 2;
     public static final int MAX_BULK_CONCURRENCY = 16;
     public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(1);
@@ -128,6 +141,12 @@ public record IndexerConfig(
                 problems.add("elasticsearch: " + elasticsearch + " have different paths; all nodes must share one"
                         + " path prefix");
             }
+        }
+        if (mqttIntake == null) {
+            problems.add("mqtt-intake: required; use one of " + java.util.Arrays.toString(MqttIntake.values()));
+        }
+        if (mqttSecurity == null) {
+            problems.add("mqtt security: must not be null (use MqttSecurity.NONE)");
         }
         if (bulkWriter == null) {
             problems.add("bulk-writer: required; use one of " + java.util.Arrays.toString(BulkWriter.values()));
@@ -262,6 +281,7 @@ public record IndexerConfig(
         private String metricsHost = DEFAULT_METRICS_HOST;
         private int metricsPort = DEFAULT_METRICS_PORT;
         private BulkWriter bulkWriter = DEFAULT_BULK_WRITER;
+        private MqttIntake mqttIntake = DEFAULT_MQTT_INTAKE;
         private MqttSecurity mqttSecurity = MqttSecurity.NONE;
 
         private Builder() {}
@@ -372,6 +392,11 @@ public record IndexerConfig(
             return this;
         }
 
+        public Builder mqttIntake(MqttIntake value) {
+            this.mqttIntake = value;
+            return this;
+        }
+
         /** User name, password and CA file for the brokers. */
         public Builder mqttSecurity(MqttSecurity value) {
             this.mqttSecurity = value;
@@ -391,7 +416,8 @@ public record IndexerConfig(
             boolean persistent = persistentSession != null ? persistentSession : clientId != null || spoolDir != null;
             return new IndexerConfig(brokers, elasticsearch, pingsStream, agentsStream, id, persistent, bulkSize,
                     bulkConcurrency, flushInterval, spoolDir, spoolMaxBytes, deadLetterStream, maxMessageBytes, elasticsearchAuth,
-                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort, bulkWriter, mqttSecurity);
+                    maxRetryBackoff, shutdownTimeout, metricsHost, metricsPort, bulkWriter, mqttIntake,
+                    mqttSecurity);
         }
     }
 }

@@ -28,6 +28,10 @@ import picocli.CommandLine;
 @Timeout(1800)
 class BenchmarkIT {
 
+    private static String text(Path report) throws java.io.IOException {
+        return Files.readString(report);
+    }
+
     @Test
     void whenBenchmarkRuns_thenBothRatesRatioAndLagReported(MosquittoBroker broker, ElasticsearchNode es)
             throws Exception {
@@ -36,6 +40,8 @@ class BenchmarkIT {
         int n = Integer.getInteger("swarm.benchmark.results", 5_000);
         int lag = Integer.getInteger("swarm.benchmark.lag-results", 1_000);
         int rounds = Integer.getInteger("swarm.benchmark.rounds", 1);
+        String intakes = System.getProperty("swarm.benchmark.intakes", "NETTY,PAHO");
+        int cpuMessages = Integer.getInteger("swarm.benchmark.intake-cpu-messages", 5_000);
         Path report = Path.of("target", "indexer-benchmark.md");
         BenchmarkCommand command = new BenchmarkCommand();
         StringWriter out = new StringWriter();
@@ -45,7 +51,8 @@ class BenchmarkIT {
         int code = cli.execute("--elasticsearch", es.url(), "--results", Integer.toString(n), "--lag-results",
                 Integer.toString(lag), "--lag-rate", "500", "--rounds", Integer.toString(rounds), "--bulk-size",
                 System.getProperty("swarm.benchmark.bulk-size", "1000"), "--publisher",
-                System.getProperty("swarm.benchmark.publisher", "FRAMES,PAHO"), "--report", report.toString(),
+                System.getProperty("swarm.benchmark.publisher", "FRAMES,PAHO"), "--intakes", intakes,
+                "--intake-cpu-messages", Integer.toString(cpuMessages), "--report", report.toString(),
                 broker.hostPort());
 
         assertEquals(ExitCodes.OK, code, out.toString());
@@ -57,14 +64,20 @@ class BenchmarkIT {
         // writer again with each further publisher.
         List<String> contenders = List.copyOf(r.writerDocsPerSecond().keySet());
         assertEquals(List.of("INGESTER", "OWN"), contenders.subList(0, 2));
-        if (System.getProperty("swarm.benchmark.publisher", "FRAMES,PAHO").equals("FRAMES,PAHO")) {
-            assertEquals(List.of("INGESTER", "OWN", "INGESTER+PAHO"), contenders);
+        if (System.getProperty("swarm.benchmark.publisher", "FRAMES,PAHO").equals("FRAMES,PAHO")
+                && intakes.equals("NETTY,PAHO")) {
+            assertEquals(List.of("INGESTER", "OWN", "INGESTER+PAHO", "INGESTER+PAHO_INTAKE"), contenders);
             assertTrue(r.writerDocsPerSecond().get("INGESTER+PAHO") > 0, out.toString());
+            assertTrue(r.writerDocsPerSecond().get("INGESTER+PAHO_INTAKE") > 0, out.toString());
+            // Each intake measured alone: CPU per message of receiving and acknowledging.
+            assertEquals(List.of("NETTY", "PAHO"), List.copyOf(r.intakeCpuMicrosPerMessage().keySet()));
+            assertTrue(r.intakeCpuMicrosPerMessage().values().stream().allMatch(v -> v > 0), out.toString());
+            assertTrue(text(report).contains("intake alone"), out.toString());
         }
         assertEquals(r.indexerDocsPerSecond(), r.writerDocsPerSecond().get("INGESTER"), 1e-9);
         assertTrue(r.writerDocsPerSecond().get("OWN") > 0, out.toString());
         assertTrue(r.lagP50Millis() <= r.lagP99Millis(), out.toString());
-        String text = Files.readString(report);
+        String text = text(report);
         assertTrue(text.contains("ratio indexer (INGESTER"), text);
         assertEquals(r.report(), text);
     }

@@ -33,6 +33,8 @@ class IndexerConfigTest {
         assertEquals(9462, c.metricsPort());
         assertTrue(c.clientId().startsWith("swarm-indexer"), c.clientId());
         assertFalse(c.persistentSession(), "a random client id must not leave persistent sessions behind");
+        assertEquals(IndexerConfig.MqttIntake.NETTY, c.mqttIntake());
+        assertEquals(net.swarming.common.mqtt.MqttSecurity.NONE, c.mqttSecurity());
     }
 
     @Test
@@ -50,11 +52,13 @@ class IndexerConfigTest {
                 .bulkSize(0)
                 .flushInterval(Duration.ZERO)
                 .metricsPort(70000)
+                .mqttIntake(null)
                 .build());
 
         String m = e.getMessage();
         for (String key : List.of("brokers:", "pings-stream: 'logs-foo'", "agents-stream: 'swarm-agents-UPPER'",
-                "bulk-size: 0", "flush-interval: PT0S", "metrics-port: 70000")) {
+                "bulk-size: 0", "flush-interval: PT0S", "metrics-port: 70000", "mqtt-intake: required; use one of "
+                + "[NETTY, PAHO]")) {
             assertTrue(m.contains(key), "missing '" + key + "' in: " + m);
         }
     }

@@ -148,6 +148,20 @@ class IndexerMainTest {
     }
 
     @Test
+    void whenMqttIntakeGiven_thenItReachesTheConfiguration_andNettyIsTheDefault_andABadOneIsNamed() {
+        IndexerMain main = new IndexerMain();
+        new picocli.CommandLine(main).parseArgs("queen");
+        assertEquals(IndexerConfig.MqttIntake.NETTY, main.toConfig().mqttIntake());
+        IndexerMain paho = new IndexerMain();
+        new picocli.CommandLine(paho).parseArgs("--mqtt-intake", "PAHO", "queen");
+        assertEquals(IndexerConfig.MqttIntake.PAHO, paho.toConfig().mqttIntake());
+
+        assertEquals(ExitCodes.USAGE, run("--mqtt-intake", "HIVEMQ", "queen"));
+        assertTrue(err.toString().contains("--mqtt-intake") && err.toString().contains("HIVEMQ")
+                && err.toString().contains("NETTY"), err.toString());
+    }
+
+    @Test
     void whenUnknownKeyInConfigFile_thenExit2(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("indexer.properties");
         Files.writeString(file, "bulksize=250\n");

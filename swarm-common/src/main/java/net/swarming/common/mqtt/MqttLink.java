@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +28,7 @@ import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import javax.net.ssl.SSLSocketFactory;
 import net.swarming.common.mqtt.internal.FailoverBackoff;
+import net.swarming.common.mqtt.internal.LinkStateCell;
 import net.swarming.common.HostName;
 import net.swarming.common.mqtt.internal.NamedThreadFactory;
 import net.swarming.common.mqtt.internal.PublishWindow;
@@ -127,7 +127,6 @@ public final class MqttLink implements AutoCloseable {
     private final ThreadPoolExecutor dispatcher;
     private final ThreadPoolExecutor completer;
 
-    private final List<Consumer<LinkState>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch closedLatch = new CountDownLatch(1);
@@ -135,8 +134,7 @@ public final class MqttLink implements AutoCloseable {
     private final AtomicLong connectFailureCount = new AtomicLong();
     private final AtomicLong connectionLostCount = new AtomicLong();
     private final AtomicLong credentialsRefusedCount = new AtomicLong();
-    private final Object stateMonitor = new Object();
-    private volatile LinkState state = LinkState.DISCONNECTED;
+    private final LinkStateCell state;
     /** The connection being attempted or up; written on the scheduler thread only. */
     private volatile Session current;
 
@@ -161,6 +159,7 @@ public final class MqttLink implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.state = new LinkStateCell("MQTT link " + config.clientId());
         this.order = new ArrayList<>(config.brokers());
         this.backoff = new FailoverBackoff(order.size(), config.backoffInitial(), config.backoffMax(),
                 STABLE_CONNECTION, Objects.requireNonNull(unitRandom, "unitRandom"));
@@ -228,20 +227,7 @@ public final class MqttLink implements AutoCloseable {
      * @return true when connected, false when the timeout passed or the link is closed
      */
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (stateMonitor) {
-            while (state != LinkState.CONNECTED) {
-                if (state == LinkState.CLOSED) {
-                    return false;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(stateMonitor, left);
-            }
-            return true;
-        }
+        return state.awaitConnected(timeout);
     }
 
     /**
@@ -264,9 +250,10 @@ public final class MqttLink implements AutoCloseable {
             throw new IllegalArgumentException("publish qos " + qos + " must be 0, 1 or 2");
         }
         Session s = current;
-        if (s == null || state != LinkState.CONNECTED) {
+        LinkState now = state.get();
+        if (s == null || now != LinkState.CONNECTED) {
             return CompletableFuture.failedFuture(new NotConnectedException(
-                    "MQTT link " + config.clientId() + " is " + state.name().toLowerCase()));
+                    "MQTT link " + config.clientId() + " is " + now.name().toLowerCase()));
         }
         return s.window.submit(topic, payload, qos, retained);
     }
@@ -295,20 +282,20 @@ public final class MqttLink implements AutoCloseable {
 
     /** @return the current state */
     public LinkState state() {
-        return state;
+        return state.get();
     }
 
     /** @return the broker the link is connected to, if connected */
     public Optional<BrokerAddress> currentBroker() {
         Session s = current;
-        return s != null && state == LinkState.CONNECTED ? Optional.of(s.broker) : Optional.empty();
+        return s != null && state.get() == LinkState.CONNECTED ? Optional.of(s.broker) : Optional.empty();
     }
 
     /** @return since when the current connection is up, if connected */
     public Optional<Instant> connectedSince() {
         Session s = current;
         Instant at = s == null ? null : s.connectedAt;
-        return state == LinkState.CONNECTED ? Optional.ofNullable(at) : Optional.empty();
+        return state.get() == LinkState.CONNECTED ? Optional.ofNullable(at) : Optional.empty();
     }
 
     /** @return successful connections (CONNACK and subscriptions acknowledged) so far */
@@ -358,7 +345,7 @@ public final class MqttLink implements AutoCloseable {
      * waits for it. An exception it throws is logged.
      */
     public void addStateListener(Consumer<LinkState> l) {
-        listeners.add(Objects.requireNonNull(l, "listener"));
+        state.addListener(l);
     }
 
     /**
@@ -658,23 +645,7 @@ public final class MqttLink implements AutoCloseable {
     }
 
     private void setState(LinkState next) {
-        LinkState previous;
-        synchronized (stateMonitor) {
-            previous = state;
-            if (previous == next || previous == LinkState.CLOSED) {
-                return;
-            }
-            state = next;
-            stateMonitor.notifyAll();
-        }
-        log.debug("MQTT link {}: {} -> {}", config.clientId(), previous, next);
-        for (Consumer<LinkState> l : listeners) {
-            try {
-                l.accept(next);
-            } catch (Throwable t) {
-                log.error("MQTT link {}: state listener failed on {}", config.clientId(), next, t);
-            }
-        }
+        state.set(next);
     }
 
     /** Runs a task on the scheduler; after close there is nothing left to do, so a rejection is ignored. */
@@ -781,18 +752,7 @@ public final class MqttLink implements AutoCloseable {
     }
 
     private static String describe(Throwable e) {
-        if (e == null) {
-            return "no reason given";
-        }
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String s = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        if (root != e) {
-            s += " (" + root + ")";
-        }
-        return s;
+        return LinkStateCell.describe(e);
     }
 
     private static String sanitize(String s) {
