@@ -130,6 +130,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     int intakeCpuMessages;
 
+    @Option(names = "--warm-up-runs", paramLabel = "N", defaultValue = "1",
+            description = "Untimed full-size raw runs that warm Elasticsearch up (JIT, first segments) before "
+                    + "anything is timed; a node on few CPUs needs more. Default: ${DEFAULT-VALUE}.")
+    int warmUpRuns;
+
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
             description = "Times the raw loop and every writer are measured, in turn; medians are reported. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -227,8 +232,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
         StringBuilder rows = new StringBuilder();
         double[] lag = null;
         int day = 0;
-        // Elasticsearch warms up (JIT, first segments) for a while: one full-size raw run, not timed, goes first.
-        rawBulk(generate(results, t0.minus(Duration.ofDays(1))), rawStream, out);
+        // Elasticsearch warms up (JIT, first segments) for a while: full-size raw runs, not timed, go first. A cold
+        // node makes the raw loop slow, which would flatter the ratio.
+        for (int w = 0; w < warmUpRuns; w++) {
+            rawBulk(generate(results, t0.minus(Duration.ofDays(1 + w))), rawStream, out);
+        }
         double[][] pipedByIndex = new double[contenders.size()][rounds];
         String[][] timelineByIndex = new String[contenders.size()][rounds];
         for (int round = 0; round < rounds; round++) {
@@ -290,9 +298,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
                 - results: %d v2 results (~%d-byte documents) per run, %d round(s), bulk %d docs × %d concurrent \
                 requests, `create` with deterministic ids, broker %s, Elasticsearch %s; every data stream created \
-                and every indexer warmed up, and Elasticsearch by one untimed full-size raw run, before anything is \
+                and every indexer warmed up, and Elasticsearch by %d untimed full-size raw run(s), before anything is \
                 timed; the order of raw loop and contenders turns every round; MQTT payloads (%s publisher) and raw \
                 NDJSON prepared up front
+                - CPUs: %s
                 - median raw `_bulk` loop (prepared NDJSON): %.0f docs/s
                 %s%s- ratio indexer (%s) / raw: %.2f (target ≥ 0.8)
                 - publish → searchable at %d results/s with the %s writer (%d results, default 1 s refresh, published \
@@ -301,7 +310,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 %s
                 %s
                 %s""", Instant.now(), results, averageSize(generate(1, t0), rawStream), rounds, bulkSize,
-                concurrency, broker, elasticsearch, first.publisher(), rawMedian, medians, cpuLines, first.label(), ratio,
+                concurrency, broker, elasticsearch, warmUpRuns, first.publisher(), cpus(), rawMedian, medians, cpuLines, first.label(), ratio,
                 lagRate, first.writer(), lagResults, lag[0], lag[1], header, rule, rows);
         out.println(text);
         if (report.getParent() != null) {
@@ -724,6 +733,30 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return http.send(HttpRequest.newBuilder(elasticsearch.resolve("/_index_template/swarm-pings"))
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.discarding())
                 .statusCode() == 200;
+    }
+
+    /**
+     * Which CPUs each side had, as the JVM and Elasticsearch see them (both honour the CPU affinity a benchmark may
+     * set, such as Elasticsearch alone on one core and everything else on the others).
+     */
+    private String cpus() {
+        String es = "unknown";
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(elasticsearch.resolve("/_nodes/_local/os"))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 200) {
+                for (com.fasterxml.jackson.databind.JsonNode node : JSON.readTree(r.body()).path("nodes")) {
+                    es = node.path("os").path("allocated_processors").asText("?") + " of "
+                            + node.path("os").path("available_processors").asText("?");
+                }
+            }
+        } catch (IOException e) {
+            es = "unknown (" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return "Elasticsearch uses " + es + " processors; this process (benchmark, publisher, indexer, raw loop) "
+                + Runtime.getRuntime().availableProcessors() + " (the broker is another process)";
     }
 
     private long count(String stream) throws IOException, InterruptedException {

@@ -49,7 +49,8 @@ class BenchmarkIT {
         cli.setOut(new PrintWriter(out, true));
 
         int code = cli.execute("--elasticsearch", es.url(), "--results", Integer.toString(n), "--lag-results",
-                Integer.toString(lag), "--lag-rate", "500", "--rounds", Integer.toString(rounds), "--bulk-size",
+                Integer.toString(lag), "--lag-rate", "500", "--rounds", Integer.toString(rounds),
+                "--warm-up-runs", System.getProperty("swarm.benchmark.warm-up-runs", "1"), "--bulk-size",
                 System.getProperty("swarm.benchmark.bulk-size", "1000"), "--publisher",
                 System.getProperty("swarm.benchmark.publisher", "FRAMES,PAHO"), "--intakes", intakes,
                 "--intake-cpu-messages", Integer.toString(cpuMessages), "--report", report.toString(),
