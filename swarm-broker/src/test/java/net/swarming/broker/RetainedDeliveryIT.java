@@ -16,13 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -160,27 +156,7 @@ class RetainedDeliveryIT {
     }
 
     private MqttClient persistentReader(List<MqttMessage> got, boolean manualAcks) throws MqttException {
-        MqttClient c = new MqttClient("tcp://127.0.0.1:" + broker.port(), "persistent-reader", new MemoryPersistence());
-        c.setManualAcks(manualAcks);
-        c.setCallback(new MqttCallback() {
-            @Override
-            public void connectionLost(Throwable cause) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                got.add(m);
-            }
-
-            @Override
-            public void deliveryComplete(IMqttDeliveryToken token) {
-            }
-        });
-        MqttConnectOptions o = new MqttConnectOptions();
-        o.setCleanSession(false);
-        o.setMaxInflight(1000);
-        c.connect(o);
-        return c;
+        return PahoCollector.persistent(broker.port(), "persistent-reader", manualAcks, got);
     }
 
     private Process background(String... cmd) throws IOException {

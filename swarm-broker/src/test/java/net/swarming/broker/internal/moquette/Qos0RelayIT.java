@@ -22,9 +22,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.swarming.broker.PahoCollector;
 import net.swarming.broker.internal.net.ListenAddress;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -119,24 +118,8 @@ class Qos0RelayIT {
         return got;
     }
 
-    /** Everything a client receives, whatever the filter. */
     private static List<MqttMessage> collect(MqttClient c) {
-        List<MqttMessage> got = new CopyOnWriteArrayList<>();
-        c.setCallback(new MqttCallback() {
-            @Override
-            public void connectionLost(Throwable cause) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                got.add(m);
-            }
-
-            @Override
-            public void deliveryComplete(IMqttDeliveryToken token) {
-            }
-        });
-        return got;
+        return PahoCollector.collect(c);
     }
 
     private int reached(int qos) {
