@@ -144,7 +144,7 @@ public final class IngesterWriter implements SpoolDrain {
             return t;
         });
         ElasticsearchAsyncClient client = new ElasticsearchAsyncClient(
-                new CompletingTransport(sink.transport(), completion));
+                new CompletingTransport(new OneBufferTransport(sink.transport()), completion));
         this.ingester = BulkIngester.of(b -> b
                 .client(client)
                 .maxOperations(bulkSize)
