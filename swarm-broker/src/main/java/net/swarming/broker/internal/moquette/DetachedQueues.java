@@ -78,19 +78,19 @@ public final class DetachedQueues {
     static final String RETAINED_MARK = "\0retained";
 
     /** As {@link #install(Server)}, carrying {@code marks} through every queue. */
-    public static void install(Server server, RetainMarks copied) {
+    public static void install(Server server, RetainMarks marks) {
         Object registry = ChannelHooks.read(server, "sessions");
         IQueueRepository repository = (IQueueRepository) ChannelHooks.read(registry, "queueRepository");
         Map<?, ?> pool = (Map<?, ?>) ChannelHooks.read(registry, "pool");
         SessionLoops loops = SessionLoops.of(server);
         if (!(repository instanceof Repository)) {
-            ChannelHooks.write(registry, "queueRepository", new Repository(repository, copied,
+            ChannelHooks.write(registry, "queueRepository", new Repository(repository, marks,
                     () -> requeueInflight(pool, loops)));
         }
         loops.runOnEach(loop -> {
             int wrapped = 0;
             for (Map.Entry<?, ?> entry : pool.entrySet()) {
-                if (loops.loopOf((String) entry.getKey()) == loop && wrap(entry.getValue(), copied)) {
+                if (loops.loopOf((String) entry.getKey()) == loop && wrap(entry.getValue(), marks)) {
                     wrapped++;
                 }
             }
@@ -138,8 +138,7 @@ public final class DetachedQueues {
         int moved = 0;
         for (Object m : List.copyOf(inflight.values())) {
             if (m instanceof PublishedMessage published) {
-                published.retain(); // the queue takes over a reference; the window keeps its own
-                queue.enqueue(published);
+                queue.enqueue(published); // takes over the window's reference: the window is cleared below
                 moved++;
             }
         }
@@ -147,14 +146,14 @@ public final class DetachedQueues {
         return moved;
     }
 
-    private static boolean wrap(Object session, RetainMarks copied) {
+    private static boolean wrap(Object session, RetainMarks marks) {
         Object queue = ChannelHooks.read(session, "sessionQueue");
         if (queue instanceof Queue || !isStored(queue)) {
             return false;
         }
         @SuppressWarnings("unchecked")
         SessionMessageQueue<EnqueuedMessage> stored = (SessionMessageQueue<EnqueuedMessage>) queue;
-        ChannelHooks.write(session, "sessionQueue", new Queue(stored, copied));
+        ChannelHooks.write(session, "sessionQueue", new Queue(stored, marks));
         return true;
     }
 
@@ -166,12 +165,12 @@ public final class DetachedQueues {
     /** Moquette's repository, each queue wrapped. */
     static final class Repository implements IQueueRepository {
         private final IQueueRepository stored;
-        private final RetainMarks copied;
+        private final RetainMarks marks;
         private final Runnable beforeClose;
 
-        Repository(IQueueRepository stored, RetainMarks copied, Runnable beforeClose) {
+        Repository(IQueueRepository stored, RetainMarks marks, Runnable beforeClose) {
             this.stored = stored;
-            this.copied = copied;
+            this.marks = marks;
             this.beforeClose = beforeClose;
         }
 
@@ -187,7 +186,7 @@ public final class DetachedQueues {
 
         @Override
         public SessionMessageQueue<EnqueuedMessage> getOrCreateQueue(String clientId) {
-            return new Queue(stored.getOrCreateQueue(clientId), copied);
+            return new Queue(stored.getOrCreateQueue(clientId), marks);
         }
 
         @Override
@@ -202,15 +201,15 @@ public final class DetachedQueues {
         /** Netty's wrapper whose release() does nothing (the class itself is not public). */
         private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
         private final SessionMessageQueue<EnqueuedMessage> stored;
-        private final RetainMarks copied;
+        private final RetainMarks marks;
 
         Queue(SessionMessageQueue<EnqueuedMessage> stored) {
             this(stored, RetainMarks.NONE);
         }
 
-        Queue(SessionMessageQueue<EnqueuedMessage> stored, RetainMarks copied) {
+        Queue(SessionMessageQueue<EnqueuedMessage> stored, RetainMarks marks) {
             this.stored = stored;
-            this.copied = copied;
+            this.marks = marks;
         }
 
         /** Takes over the caller's reference: Moquette retains a message for the queue before enqueuing it. */
@@ -221,8 +220,8 @@ public final class DetachedQueues {
                 try {
                     ByteBuf payload = detached(published.getPayload());
                     Topic topic = published.getTopic();
-                    if (copied.isRetained(published.getPayload())) {
-                        copied.mark(payload);
+                    if (marks.isRetained(published.getPayload())) {
+                        marks.mark(payload);
                         topic = new Topic(topic + RETAINED_MARK);
                     }
                     copy = new PublishedMessage(topic, published.getPublishingQos(), payload, false);
@@ -252,7 +251,7 @@ public final class DetachedQueues {
             Topic topic = published.getTopic();
             if (retained) {
                 topic = new Topic(name.substring(0, name.length() - RETAINED_MARK.length()));
-                copied.mark(payload); // again: after a restart the array is a new one
+                marks.mark(payload); // again: after a restart the array is a new one
             }
             return new PublishedMessage(topic, published.getPublishingQos(), payload, false);
         }

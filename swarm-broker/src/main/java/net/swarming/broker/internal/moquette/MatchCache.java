@@ -61,6 +61,11 @@ public final class MatchCache implements ISubscriptionsDirectory {
         return answers.get(topicName);
     }
 
+    /** Whether {@code topic} is a valid name, without parsing it when an answer is kept for it (only valid ones are). */
+    boolean isValid(Topic topic) {
+        return answers.containsKey(topic.toString()) || topic.isValid();
+    }
+
     @Override
     public List<Subscription> matchQosSharpening(Topic topic) {
         ConcurrentHashMap<String, List<Subscription>> generation = answers;

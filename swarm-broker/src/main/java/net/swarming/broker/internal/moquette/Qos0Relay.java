@@ -77,11 +77,9 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
                 && !publish.fixedHeader().isRetain() && publish.decoderResult().isSuccess()) {
             String clientId = NettyUtils.clientID(ctx.channel());
             Object connection = ctx.channel().attr(CONNECTION).get();
-            String name = publish.variableHeader().topicName();
-            Topic topic = new Topic(name);
-            // Not bound (yet, or any more) or an invalid topic: Moquette decides, as it always did. A topic with a
-            // kept answer was valid when it was matched (Moquette matches only valid topics), so it is not parsed.
-            if (clientId != null && connection != null && (routes.hasAnswer(name) || topic.isValid())
+            Topic topic = new Topic(publish.variableHeader().topicName());
+            // Not bound (yet, or any more) or an invalid topic: Moquette decides, as it always did.
+            if (clientId != null && connection != null && routes.subscriptions.isValid(topic)
                     && routes.isBound(clientId, connection)) {
                 try {
                     String user = NettyUtils.userName(ctx.channel());
@@ -147,10 +145,6 @@ public final class Qos0Relay extends ChannelInboundHandlerAdapter {
                 throw new IllegalStateException("Moquette " + Server.MOQUETTE_VERSION + " lacks the session methods "
                         + "swarm-broker's QoS 0 relay calls: it needs Moquette 0.17", e);
             }
-        }
-
-        boolean hasAnswer(String topicName) {
-            return subscriptions.cached(topicName) != null;
         }
 
         /** Whether {@code connection} is the one Moquette's session of {@code clientId} is bound to (not taken over). */

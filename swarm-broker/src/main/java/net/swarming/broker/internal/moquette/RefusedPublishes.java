@@ -93,9 +93,8 @@ public final class RefusedPublishes extends ChannelInboundHandlerAdapter {
         if (clientId == null) {
             return false; // not bound to a session yet: Moquette's own handling applies
         }
-        String name = publish.variableHeader().topicName();
-        Topic topic = new Topic(name);
-        if ((matches == null || matches.cached(name) == null) && !topic.isValid()) {
+        Topic topic = new Topic(publish.variableHeader().topicName());
+        if (!(matches == null ? topic.isValid() : matches.isValid(topic))) {
             return false; // Moquette drops the connection
         }
         String user = NettyUtils.userName(ctx.channel());
